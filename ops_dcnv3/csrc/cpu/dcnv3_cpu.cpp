@@ -1,0 +1,206 @@
+// DCNv3 CPU kernels. Channels-last makes the group_channels values of a sampled pixel contiguous,
+// so every inner loop runs over them (auto-vectorised) while the sampling geometry is computed
+// once per (pixel, group, point). Parallel over output rows (forward) and over (image, group)
+// slices (backward: each slice owns its part of grad_input, so no atomics are needed).
+#include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
+#include <ATen/Parallel.h>
+
+#include <limits>
+#include <vector>
+
+#include "../dcnv3.h"
+
+namespace dcnv3 {
+namespace {
+
+// Calls fn(i, j, p) for every kernel point in the published order: x-major (outer loop over
+// kernel_w), the centre skipped when remove_center is set.
+template <typename Fn>
+inline void for_each_point(const Geometry& g, Fn&& fn) {
+  int64_t p = 0;
+  const int64_t center = g.center_index();
+  for (int64_t i = 0; i < g.kernel_w; ++i) {
+    for (int64_t j = 0; j < g.kernel_h; ++j) {
+      if (g.remove_center && i * g.kernel_h + j == center) continue;
+      fn(i, j, p++);
+    }
+  }
+}
+
+// acc[c] += m * bilinear(image)[c] for one group's channels; image points at the group's first
+// channel of pixel (0, 0), rows are width*channels apart.
+template <typename scalar_t, typename acc_t>
+inline void sample_accumulate(const scalar_t* image, const Bilinear<acc_t>& b, acc_t m,
+                              int64_t width, int64_t channels, int64_t gc, acc_t* acc) {
+  const scalar_t* p00 = image + (b.h_low * width + b.w_low) * channels;
+  const acc_t w00 = m * b.w00(), w01 = m * b.w01(), w10 = m * b.w10(), w11 = m * b.w11();
+  if (b.all_valid()) {
+    const scalar_t* p01 = p00 + channels;
+    const scalar_t* p10 = p00 + width * channels;
+    const scalar_t* p11 = p10 + channels;
+#pragma omp simd
+    for (int64_t c = 0; c < gc; ++c) {
+      acc[c] += w00 * static_cast<acc_t>(p00[c]) + w01 * static_cast<acc_t>(p01[c]) +
+                w10 * static_cast<acc_t>(p10[c]) + w11 * static_cast<acc_t>(p11[c]);
+    }
+    return;
+  }
+  auto add = [&](bool valid, const scalar_t* src, acc_t w) {
+    if (!valid) return;
+#pragma omp simd
+    for (int64_t c = 0; c < gc; ++c) acc[c] += w * static_cast<acc_t>(src[c]);
+  };
+  add(b.v00, p00, w00);
+  add(b.v01, p00 + channels, w01);
+  add(b.v10, p00 + width * channels, w10);
+  add(b.v11, p00 + (width + 1) * channels, w11);
+}
+
+template <typename scalar_t>
+void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_t* mask,
+                    scalar_t* output, const Geometry& g) {
+  using acc_t = at::opmath_type<scalar_t>;
+  const int64_t C = g.channels(), gc = g.group_channels, P = g.points;
+  const int64_t image_size = g.height_in * g.width_in * C;
+  const acc_t nan = std::numeric_limits<acc_t>::quiet_NaN();
+  at::parallel_for(0, g.batch * g.height_out, 1, [&](int64_t begin, int64_t end) {
+    std::vector<acc_t> acc(gc);
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t n = row / g.height_out, h_out = row % g.height_out;
+      const scalar_t* image = input + n * image_size;
+      for (int64_t w_out = 0; w_out < g.width_out; ++w_out) {
+        const int64_t pixel = row * g.width_out + w_out;
+        const PointGrid<acc_t> grid(g, h_out, w_out);
+        for (int64_t grp = 0; grp < g.group; ++grp) {
+          const scalar_t* off = offset + (pixel * g.group + grp) * P * 2;
+          const scalar_t* msk = mask + (pixel * g.group + grp) * P;
+          std::fill(acc.begin(), acc.end(), acc_t(0));
+          for_each_point(g, [&](int64_t i, int64_t j, int64_t p) {
+            const acc_t h = grid.loc_h(g, j, static_cast<acc_t>(off[2 * p + 1]));
+            const acc_t w = grid.loc_w(g, i, static_cast<acc_t>(off[2 * p]));
+            if (inside(h, w, g.height_in, g.width_in)) {
+              const Bilinear<acc_t> b(h, w, g.height_in, g.width_in);
+              sample_accumulate(image + grp * gc, b, static_cast<acc_t>(msk[p]), g.width_in, C,
+                                gc, acc.data());
+            } else if (std::isnan(h) || std::isnan(w)) {
+              std::fill(acc.begin(), acc.end(), nan);  // a NaN offset must not vanish silently
+            }
+          });
+          scalar_t* out = output + pixel * C + grp * gc;
+          for (int64_t c = 0; c < gc; ++c) out[c] = static_cast<scalar_t>(acc[c]);
+        }
+      }
+    }
+  });
+}
+
+// One (image, group) slice of the backward pass. grad_input is written in acc_t (float for
+// half/bfloat16) so that the many small contributions to one pixel do not lose precision.
+template <typename scalar_t, typename acc_t>
+void backward_slice(const scalar_t* image, const scalar_t* offset, const scalar_t* mask,
+                    const scalar_t* grad_output, acc_t* grad_image, scalar_t* grad_offset,
+                    scalar_t* grad_mask, const Geometry& g, int64_t n, int64_t grp) {
+  const int64_t C = g.channels(), gc = g.group_channels, P = g.points;
+  const acc_t scale = static_cast<acc_t>(g.offset_scale);
+  for (int64_t h_out = 0; h_out < g.height_out; ++h_out) {
+    for (int64_t w_out = 0; w_out < g.width_out; ++w_out) {
+      const int64_t pixel = (n * g.height_out + h_out) * g.width_out + w_out;
+      const PointGrid<acc_t> grid(g, h_out, w_out);
+      const int64_t point_base = pixel * g.group + grp;
+      const scalar_t* off = offset + point_base * P * 2;
+      const scalar_t* msk = mask + point_base * P;
+      scalar_t* g_off = grad_offset + point_base * P * 2;
+      scalar_t* g_msk = grad_mask + point_base * P;
+      const scalar_t* go = grad_output + pixel * C + grp * gc;
+      for_each_point(g, [&](int64_t i, int64_t j, int64_t p) {
+        const acc_t h = grid.loc_h(g, j, static_cast<acc_t>(off[2 * p + 1]));
+        const acc_t w = grid.loc_w(g, i, static_cast<acc_t>(off[2 * p]));
+        acc_t d_mask = 0, d_h = 0, d_w = 0;
+        if (inside(h, w, g.height_in, g.width_in)) {
+          const Bilinear<acc_t> b(h, w, g.height_in, g.width_in);
+          const acc_t m = static_cast<acc_t>(msk[p]);
+          const int64_t o00 = (b.h_low * g.width_in + b.w_low) * C;
+          const int64_t o01 = o00 + C, o10 = o00 + g.width_in * C, o11 = o10 + C;
+          // Invalid corners read as zero: select their value, never index out of the image.
+          auto corner = [&](bool valid, int64_t o, int64_t c) {
+            return valid ? static_cast<acc_t>(image[o + c]) : acc_t(0);
+          };
+          const acc_t m00 = m * b.w00(), m01 = m * b.w01(), m10 = m * b.w10(), m11 = m * b.w11();
+          for (int64_t c = 0; c < gc; ++c) {
+            const acc_t gout = static_cast<acc_t>(go[c]);
+            const acc_t x00 = corner(b.v00, o00, c), x01 = corner(b.v01, o01, c);
+            const acc_t x10 = corner(b.v10, o10, c), x11 = corner(b.v11, o11, c);
+            d_mask += gout * (b.w00() * x00 + b.w01() * x01 + b.w10() * x10 + b.w11() * x11);
+            d_w += gout * (b.hh * (x01 - x00) + b.lh * (x11 - x10));
+            d_h += gout * (b.hw * (x10 - x00) + b.lw * (x11 - x01));
+          }
+          auto scatter = [&](bool valid, int64_t o, acc_t weight) {
+            if (!valid) return;
+            acc_t* dst = grad_image + o;
+#pragma omp simd
+            for (int64_t c = 0; c < gc; ++c) dst[c] += weight * static_cast<acc_t>(go[c]);
+          };
+          scatter(b.v00, o00, m00);
+          scatter(b.v01, o01, m01);
+          scatter(b.v10, o10, m10);
+          scatter(b.v11, o11, m11);
+          d_w *= m * scale;
+          d_h *= m * scale;
+        }
+        g_msk[p] = static_cast<scalar_t>(d_mask);
+        g_off[2 * p] = static_cast<scalar_t>(d_w);
+        g_off[2 * p + 1] = static_cast<scalar_t>(d_h);
+      });
+    }
+  }
+}
+
+}  // namespace
+
+at::Tensor forward_cpu(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
+                       const Geometry& g) {
+  auto output = at::empty({g.batch, g.height_out, g.width_out, g.channels()}, input.options());
+  if (output.numel() == 0) return output;
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, input.scalar_type(), "dcnv3_cpu", [&] {
+    forward_kernel<scalar_t>(input.const_data_ptr<scalar_t>(), offset.const_data_ptr<scalar_t>(),
+                             mask.const_data_ptr<scalar_t>(), output.mutable_data_ptr<scalar_t>(),
+                             g);
+  });
+  return output;
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(const at::Tensor& input,
+                                                            const at::Tensor& offset,
+                                                            const at::Tensor& mask,
+                                                            const at::Tensor& grad_output,
+                                                            const Geometry& g) {
+  const auto acc_type = at::toOpMathType(input.scalar_type());
+  auto grad_input = at::zeros(input.sizes(), input.options().dtype(acc_type));
+  auto grad_offset = at::empty_like(offset);
+  auto grad_mask = at::empty_like(mask);
+  if (input.numel() == 0 || grad_output.numel() == 0) {
+    return {grad_input.to(input.scalar_type()), grad_offset.zero_(), grad_mask.zero_()};
+  }
+  AT_DISPATCH_FLOATING_TYPES_AND2(
+      at::kBFloat16, at::kHalf, input.scalar_type(), "dcnv3_backward_cpu", [&] {
+        using acc_t = at::opmath_type<scalar_t>;
+        const int64_t image_size = g.height_in * g.width_in * g.channels();
+        const scalar_t* in = input.const_data_ptr<scalar_t>();
+        acc_t* g_in = grad_input.mutable_data_ptr<acc_t>();
+        at::parallel_for(0, g.batch * g.group, 1, [&](int64_t begin, int64_t end) {
+          for (int64_t task = begin; task < end; ++task) {
+            const int64_t n = task / g.group, grp = task % g.group;
+            const int64_t slice = n * image_size + grp * g.group_channels;
+            backward_slice<scalar_t, acc_t>(
+                in + slice, offset.const_data_ptr<scalar_t>(), mask.const_data_ptr<scalar_t>(),
+                grad_output.const_data_ptr<scalar_t>(), g_in + slice,
+                grad_offset.mutable_data_ptr<scalar_t>(), grad_mask.mutable_data_ptr<scalar_t>(),
+                g, n, grp);
+          }
+        });
+      });
+  return {grad_input.to(input.scalar_type()), grad_offset, grad_mask};
+}
+
+}  // namespace dcnv3

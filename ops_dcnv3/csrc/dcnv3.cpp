@@ -1,0 +1,135 @@
+// Registers DCNv3 with the PyTorch dispatcher: one schema, a kernel per device. Autograd and the
+// fake (meta) implementation are registered once, in Python (ops_dcnv3/_registry.py).
+#include "dcnv3.h"
+
+#include <torch/library.h>
+
+namespace dcnv3 {
+namespace {
+
+void check_same_layout(const at::Tensor& t, const char* name, const at::Tensor& input,
+                       std::initializer_list<int64_t> expected) {
+  TORCH_CHECK(t.device() == input.device(), "dcnv3: ", name, " is on ", t.device(),
+              " but input is on ", input.device());
+  TORCH_CHECK(t.scalar_type() == input.scalar_type(), "dcnv3: ", name, " has dtype ",
+              t.scalar_type(), " but input has dtype ", input.scalar_type());
+  TORCH_CHECK(t.sizes().equals(expected), "dcnv3: ", name, " must have shape ",
+              c10::IntArrayRef(expected), " (N, H_out, W_out, channels), got ", t.sizes());
+}
+
+}  // namespace
+
+Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
+                       int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w,
+                       int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w,
+                       int64_t group, int64_t group_channels, double offset_scale,
+                       int64_t im2col_step, bool remove_center) {
+  TORCH_CHECK(input.dim() == 4, "dcnv3: input must be 4-D channels-last (N, H, W, C), got ",
+              input.dim(), "-D");
+  const auto dtype = input.scalar_type();
+  TORCH_CHECK(dtype == at::kFloat || dtype == at::kDouble || dtype == at::kBFloat16 ||
+                  dtype == at::kHalf,
+              "dcnv3: unsupported dtype ", dtype, " (float32, float64, bfloat16, float16)");
+  TORCH_CHECK(kernel_h > 0 && kernel_w > 0 && stride_h > 0 && stride_w > 0 && dilation_h > 0 &&
+                  dilation_w > 0,
+              "dcnv3: kernel, stride and dilation must be positive");
+  TORCH_CHECK(pad_h >= 0 && pad_w >= 0, "dcnv3: padding must be non-negative");
+  TORCH_CHECK(group > 0 && group_channels > 0, "dcnv3: group and group_channels must be positive");
+  TORCH_CHECK(im2col_step > 0, "dcnv3: im2col_step must be positive");
+  TORCH_CHECK(input.size(3) == group * group_channels, "dcnv3: input has ", input.size(3),
+              " channels in its last dimension, expected group*group_channels = ", group, "*",
+              group_channels, " = ", group * group_channels);
+  TORCH_CHECK(!remove_center || (kernel_h == kernel_w && kernel_h % 2 == 1),
+              "dcnv3: remove_center needs a square kernel of odd size, got ", kernel_h, "x",
+              kernel_w);
+
+  Geometry g;
+  g.batch = input.size(0);
+  g.height_in = input.size(1);
+  g.width_in = input.size(2);
+  g.kernel_h = kernel_h;
+  g.kernel_w = kernel_w;
+  g.stride_h = stride_h;
+  g.stride_w = stride_w;
+  g.pad_h = pad_h;
+  g.pad_w = pad_w;
+  g.dilation_h = dilation_h;
+  g.dilation_w = dilation_w;
+  g.group = group;
+  g.group_channels = group_channels;
+  g.offset_scale = offset_scale;
+  g.remove_center = remove_center;
+  g.points = kernel_h * kernel_w - (remove_center ? 1 : 0);
+  g.height_out = (g.height_in + 2 * pad_h - (dilation_h * (kernel_h - 1) + 1)) / stride_h + 1;
+  g.width_out = (g.width_in + 2 * pad_w - (dilation_w * (kernel_w - 1) + 1)) / stride_w + 1;
+  TORCH_CHECK(g.height_out > 0 && g.width_out > 0, "dcnv3: input of size ", g.height_in, "x",
+              g.width_in, " is too small for the kernel, padding and dilation (output ",
+              g.height_out, "x", g.width_out, ")");
+  check_same_layout(offset, "offset", input,
+                    {g.batch, g.height_out, g.width_out, group * g.points * 2});
+  check_same_layout(mask, "mask", input, {g.batch, g.height_out, g.width_out, group * g.points});
+  return g;
+}
+
+namespace {
+
+#define DCNV3_PARAMS                                                                        \
+  int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h,    \
+      int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t group,                 \
+      int64_t group_channels, double offset_scale, int64_t im2col_step, bool remove_center
+#define DCNV3_ARGS                                                                            \
+  kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, group,        \
+      group_channels, offset_scale, im2col_step, remove_center
+
+using Forward = at::Tensor (*)(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                               const Geometry&);
+using Backward = std::tuple<at::Tensor, at::Tensor, at::Tensor> (*)(
+    const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&, const Geometry&);
+
+template <Forward kernel>
+at::Tensor forward(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
+                   DCNV3_PARAMS) {
+  const Geometry g = make_geometry(input, offset, mask, DCNV3_ARGS);
+  return kernel(input.contiguous(), offset.contiguous(), mask.contiguous(), g);
+}
+
+template <Backward kernel>
+std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& input,
+                                                        const at::Tensor& offset,
+                                                        const at::Tensor& mask,
+                                                        const at::Tensor& grad_output,
+                                                        DCNV3_PARAMS) {
+  const Geometry g = make_geometry(input, offset, mask, DCNV3_ARGS);
+  check_same_layout(grad_output, "grad_output", input,
+                    {g.batch, g.height_out, g.width_out, g.channels()});
+  return kernel(input.contiguous(), offset.contiguous(), mask.contiguous(),
+                grad_output.contiguous(), g);
+}
+
+}  // namespace
+
+TORCH_LIBRARY(ops_dcnv3, m) {
+  m.def(
+      "dcnv3(Tensor input, Tensor offset, Tensor mask, int kernel_h, int kernel_w, int stride_h, "
+      "int stride_w, int pad_h, int pad_w, int dilation_h, int dilation_w, int group, "
+      "int group_channels, float offset_scale, int im2col_step, bool remove_center) -> Tensor");
+  m.def(
+      "dcnv3_backward(Tensor input, Tensor offset, Tensor mask, Tensor grad_output, int kernel_h, "
+      "int kernel_w, int stride_h, int stride_w, int pad_h, int pad_w, int dilation_h, "
+      "int dilation_w, int group, int group_channels, float offset_scale, int im2col_step, "
+      "bool remove_center) -> (Tensor, Tensor, Tensor)");
+}
+
+TORCH_LIBRARY_IMPL(ops_dcnv3, CPU, m) {
+  m.impl("dcnv3", &forward<forward_cpu>);
+  m.impl("dcnv3_backward", &backward<backward_cpu>);
+}
+
+#ifdef DCNV3_WITH_CUDA
+TORCH_LIBRARY_IMPL(ops_dcnv3, CUDA, m) {
+  m.impl("dcnv3", &forward<forward_cuda>);
+  m.impl("dcnv3_backward", &backward<backward_cuda>);
+}
+#endif
+
+}  // namespace dcnv3

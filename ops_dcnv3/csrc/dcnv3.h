@@ -1,0 +1,39 @@
+// Entry points of the DCNv3 extension: the argument checks every backend shares, and the
+// per-device kernels the dispatcher calls (registered in dcnv3.cpp).
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <tuple>
+
+#include "dcnv3_geometry.h"
+
+namespace dcnv3 {
+
+// Checks shapes, dtypes and devices of one call (never trust the Python layer: the op is public
+// through torch.ops) and returns the geometry the kernels use.
+Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
+                       int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w,
+                       int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w,
+                       int64_t group, int64_t group_channels, double offset_scale,
+                       int64_t im2col_step, bool remove_center);
+
+at::Tensor forward_cpu(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
+                       const Geometry& g);
+std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(const at::Tensor& input,
+                                                            const at::Tensor& offset,
+                                                            const at::Tensor& mask,
+                                                            const at::Tensor& grad_output,
+                                                            const Geometry& g);
+
+#ifdef DCNV3_WITH_CUDA
+at::Tensor forward_cuda(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
+                        const Geometry& g);
+std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cuda(const at::Tensor& input,
+                                                             const at::Tensor& offset,
+                                                             const at::Tensor& mask,
+                                                             const at::Tensor& grad_output,
+                                                             const Geometry& g);
+#endif
+
+}  // namespace dcnv3

@@ -1,0 +1,58 @@
+"""The public DCNv3 function and its registration with torch.library: a fake (meta) kernel so
+torch.compile and export can trace it, and autograd, registered once for every device."""
+import torch
+
+from . import _extension
+from ._checks import check_arguments
+from .reference import dcnv3_reference
+
+_PARAM_NAMES = ('kernel_h', 'kernel_w', 'stride_h', 'stride_w', 'pad_h', 'pad_w', 'dilation_h',
+                'dilation_w', 'group', 'group_channels', 'offset_scale', 'im2col_step',
+                'remove_center')
+
+
+def dcnv3(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
+          dilation_w, group, group_channels, offset_scale, im2col_step, remove_center=False):
+    """Deformable sampling of REFERENCE.md section 1 on channels-last tensors.
+
+    input (N, H, W, group*group_channels), offset (N, H_out, W_out, group*P*2) as [g][p][x, y],
+    mask (N, H_out, W_out, group*P) (already normalised by the caller); returns
+    (N, H_out, W_out, group*group_channels). Runs the compiled kernels when they are built and
+    the pure-PyTorch reference otherwise.
+    """
+    params = (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, group,
+              group_channels, float(offset_scale), im2col_step, bool(remove_center))
+    check_arguments(input, offset, mask, *params)
+    if _extension.AVAILABLE:
+        return torch.ops.ops_dcnv3.dcnv3(input, offset, mask, *params)
+    _extension.warn_fallback()
+    return dcnv3_reference(input, offset, mask, *params)
+
+
+def _register():
+    @torch.library.register_fake('ops_dcnv3::dcnv3')
+    def _dcnv3_fake(input, offset, mask, *params):
+        height_out, width_out = check_arguments(input, offset, mask, *params)
+        return input.new_empty(input.shape[0], height_out, width_out, input.shape[3])
+
+    @torch.library.register_fake('ops_dcnv3::dcnv3_backward')
+    def _dcnv3_backward_fake(input, offset, mask, grad_output, *params):
+        check_arguments(input, offset, mask, *params)
+        return torch.empty_like(input), torch.empty_like(offset), torch.empty_like(mask)
+
+    def setup_context(ctx, inputs, output):
+        input, offset, mask, *params = inputs
+        ctx.save_for_backward(input, offset, mask)
+        ctx.params = params
+
+    def backward(ctx, grad_output):
+        input, offset, mask = ctx.saved_tensors
+        grads = torch.ops.ops_dcnv3.dcnv3_backward(input, offset, mask, grad_output.contiguous(),
+                                                   *ctx.params)
+        return (*grads, *([None] * len(_PARAM_NAMES)))
+
+    torch.library.register_autograd('ops_dcnv3::dcnv3', backward, setup_context=setup_context)
+
+
+if _extension.AVAILABLE:
+    _register()

@@ -1,0 +1,133 @@
+"""DCNv3 as nn.Modules with the published state-dict names (REFERENCE.md section 2).
+
+``DCNv3`` runs the compiled op, ``DCNv3_pytorch`` the reference; both share one implementation and
+load each other's weights.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .functional import dcnv3
+from .reference import dcnv3_reference
+
+
+class ToChannelsLast(nn.Module):
+    def forward(self, x):
+        return x.permute(0, 2, 3, 1)
+
+
+class ToChannelsFirst(nn.Module):
+    def forward(self, x):
+        return x.permute(0, 3, 1, 2)
+
+
+def build_norm_layer(channels, norm_layer, in_format='channels_last',
+                     out_format='channels_last', eps=1e-6):
+    """A norm wrapped in a Sequential with the layout permutes it needs, which is what puts the
+    published parameters at index 0 or 1 (e.g. ``dw_conv.1.1.weight``)."""
+    layers = []
+    if norm_layer == 'BN':
+        if in_format == 'channels_last':
+            layers.append(ToChannelsFirst())
+        layers.append(nn.BatchNorm2d(channels))
+        if out_format == 'channels_last':
+            layers.append(ToChannelsLast())
+    elif norm_layer == 'LN':
+        if in_format == 'channels_first':
+            layers.append(ToChannelsLast())
+        layers.append(nn.LayerNorm(channels, eps=eps))
+        if out_format == 'channels_first':
+            layers.append(ToChannelsFirst())
+    else:
+        raise ValueError(f"unknown norm_layer '{norm_layer}' (expected 'LN' or 'BN')")
+    return nn.Sequential(*layers)
+
+
+_ACTIVATIONS = {'GELU': nn.GELU, 'ReLU': lambda: nn.ReLU(inplace=True), 'SiLU': nn.SiLU}
+
+
+def build_act_layer(act_layer):
+    if act_layer not in _ACTIVATIONS:
+        raise ValueError(f"unknown act_layer '{act_layer}' (expected one of {list(_ACTIVATIONS)})")
+    return _ACTIVATIONS[act_layer]()
+
+
+class DCNv3(nn.Module):
+    """DCNv3 block: input/output projections around the deformable op, with offsets and
+    softmax-normalised masks predicted from a depthwise-conv view of the input. NHWC in and out."""
+
+    core_op = staticmethod(dcnv3)
+
+    def __init__(self, channels=64, kernel_size=3, dw_kernel_size=None, stride=1, pad=1,
+                 dilation=1, group=4, offset_scale=1.0, act_layer='GELU', norm_layer='LN',
+                 center_feature_scale=False, remove_center=False):
+        super().__init__()
+        if channels % group != 0:
+            raise ValueError(f'DCNv3: channels ({channels}) must be divisible by group ({group})')
+        if remove_center and kernel_size % 2 == 0:
+            raise ValueError(f'DCNv3: remove_center needs an odd kernel_size, got {kernel_size}')
+        if center_feature_scale and stride != 1:
+            raise ValueError('DCNv3: center_feature_scale mixes input and output, so stride '
+                             f'must be 1, got {stride}')
+        dw_kernel_size = kernel_size if dw_kernel_size is None else dw_kernel_size
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.dw_kernel_size = dw_kernel_size
+        self.stride = stride
+        self.pad = pad
+        self.dilation = dilation
+        self.group = group
+        self.group_channels = channels // group
+        self.offset_scale = offset_scale
+        self.center_feature_scale = center_feature_scale
+        self.remove_center = bool(remove_center)
+        self.points = kernel_size * kernel_size - int(self.remove_center)
+
+        self.dw_conv = nn.Sequential(
+            nn.Conv2d(channels, channels, dw_kernel_size, stride=1,
+                      padding=(dw_kernel_size - 1) // 2, groups=channels),
+            build_norm_layer(channels, norm_layer, 'channels_first', 'channels_last'),
+            build_act_layer(act_layer))
+        self.offset = nn.Linear(channels, group * self.points * 2)
+        self.mask = nn.Linear(channels, group * self.points)
+        self.input_proj = nn.Linear(channels, channels)
+        self.output_proj = nn.Linear(channels, channels)
+        if center_feature_scale:
+            self.center_feature_scale_proj_weight = nn.Parameter(torch.zeros(group, channels))
+            self.center_feature_scale_proj_bias = nn.Parameter(torch.zeros(group))
+        self._reset_parameters()
+
+    def _reset_parameters(self):
+        """Zero offsets and masks: training starts from the regular grid with uniform weights."""
+        for layer in (self.offset, self.mask):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+        for layer in (self.input_proj, self.output_proj):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x):
+        if x.dim() != 4 or x.shape[-1] != self.channels:
+            raise ValueError(f'DCNv3: expected channels-last input (N, H, W, {self.channels}), '
+                             f'got shape {tuple(x.shape)}')
+        x_proj = self.input_proj(x)
+        x1 = self.dw_conv(x.permute(0, 3, 1, 2))
+        offset = self.offset(x1).to(x_proj.dtype)
+        mask = self.mask(x1).reshape(*x1.shape[:3], self.group, self.points).softmax(-1)
+        mask = mask.reshape(*x1.shape[:3], -1).to(x_proj.dtype)
+        y = self.core_op(x_proj, offset, mask, self.kernel_size, self.kernel_size, self.stride,
+                         self.stride, self.pad, self.pad, self.dilation, self.dilation,
+                         self.group, self.group_channels, self.offset_scale, 256,
+                         self.remove_center)
+        if self.center_feature_scale:
+            scale = torch.sigmoid(F.linear(x1, self.center_feature_scale_proj_weight,
+                                           self.center_feature_scale_proj_bias))
+            scale = scale.to(y.dtype).repeat_interleave(self.group_channels, dim=-1)
+            y = y * (1 - scale) + x_proj * scale
+        return self.output_proj(y)
+
+
+class DCNv3_pytorch(DCNv3):
+    """DCNv3 on the pure-PyTorch reference op (no compiled code needed)."""
+
+    core_op = staticmethod(dcnv3_reference)

@@ -1,0 +1,87 @@
+"""Pure-PyTorch DCNv3: the ground truth of the tests and the fallback when the compiled op is
+missing. Written for clarity, not speed: it materialises all P samples of every pixel (through
+grid_sample), chunked over the batch by im2col_step to bound that memory."""
+import torch
+import torch.nn.functional as F
+
+from ._checks import check_arguments, num_points
+
+
+def kernel_grid(kernel_h, kernel_w, dilation_h, dilation_w, remove_center, device, dtype):
+    """(P, 2) grid offsets (x, y) of the kernel points in the published x-major order."""
+    i, j = torch.meshgrid(torch.arange(kernel_w, device=device),
+                          torch.arange(kernel_h, device=device), indexing='ij')
+    x = i * dilation_w - (dilation_w * (kernel_w - 1)) // 2
+    y = j * dilation_h - (dilation_h * (kernel_h - 1)) // 2
+    grid = torch.stack([x.reshape(-1), y.reshape(-1)], dim=-1).to(dtype)
+    if remove_center:
+        center = (kernel_h * kernel_w - 1) // 2
+        grid = torch.cat([grid[:center], grid[center + 1:]])
+    return grid
+
+
+def sampling_locations(offset, height_out, width_out, kernel_h, kernel_w, stride_h, stride_w,
+                       pad_h, pad_w, dilation_h, dilation_w, group, offset_scale, remove_center):
+    """(N, H_out, W_out, G, P, 2) sampling locations (x, y) in unpadded input pixels."""
+    n = offset.shape[0]
+    points = num_points(kernel_h, kernel_w, remove_center)
+    device, dtype = offset.device, offset.dtype
+    half_h = (dilation_h * (kernel_h - 1)) // 2
+    half_w = (dilation_w * (kernel_w - 1)) // 2
+    origin_x = half_w - pad_w + torch.arange(width_out, device=device, dtype=dtype) * stride_w
+    origin_y = half_h - pad_h + torch.arange(height_out, device=device, dtype=dtype) * stride_h
+    origin = torch.stack(torch.broadcast_tensors(origin_x[None, :], origin_y[:, None]), dim=-1)
+    grid = kernel_grid(kernel_h, kernel_w, dilation_h, dilation_w, remove_center, device, dtype)
+    offset = offset.reshape(n, height_out, width_out, group, points, 2)
+    return origin[None, :, :, None, None, :] + (grid + offset) * offset_scale
+
+
+def _dcnv3_chunk(input, offset, mask, height_out, width_out, kernel_h, kernel_w, stride_h,
+                 stride_w, pad_h, pad_w, dilation_h, dilation_w, group, group_channels,
+                 offset_scale, remove_center):
+    n, height, width, channels = input.shape
+    points = num_points(kernel_h, kernel_w, remove_center)
+    loc = sampling_locations(offset, height_out, width_out, kernel_h, kernel_w, stride_h,
+                             stride_w, pad_h, pad_w, dilation_h, dilation_w, group, offset_scale,
+                             remove_center)
+    # grid_sample (align_corners=False) puts pixel k at (2k+1)/size-1. Clamping to [-3, 3] keeps
+    # every location that touches the image and turns huge ones into harmless zeros; NaN is
+    # carried around grid_sample so that it reaches the output instead of vanishing.
+    size = torch.tensor([width, height], device=input.device, dtype=input.dtype)
+    normalised = ((2 * loc + 1) / size - 1).clamp(-3, 3)
+    nan_location = normalised.isnan().any(-1)
+    normalised = normalised.nan_to_num(0.0)
+    # (N*G, H_out*W_out, P, 2) grids over (N*G, gc, H, W) images.
+    grid = normalised.permute(0, 3, 1, 2, 4, 5).reshape(n * group, height_out * width_out,
+                                                        points, 2)
+    value = input.reshape(n, height, width, group, group_channels).permute(0, 3, 4, 1, 2)
+    value = value.reshape(n * group, group_channels, height, width)
+    sampled = F.grid_sample(value, grid, mode='bilinear', padding_mode='zeros',
+                            align_corners=False)
+    nan_location = nan_location.permute(0, 3, 1, 2, 4).reshape(n * group, 1,
+                                                              height_out * width_out, points)
+    sampled = sampled.masked_fill(nan_location, float('nan'))
+    weight = mask.reshape(n, height_out * width_out, group, points).permute(0, 2, 1, 3)
+    out = (sampled * weight.reshape(n * group, 1, height_out * width_out, points)).sum(-1)
+    out = out.reshape(n, group, group_channels, height_out, width_out).permute(0, 3, 4, 1, 2)
+    return out.reshape(n, height_out, width_out, channels)
+
+
+def dcnv3_reference(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
+                    dilation_h, dilation_w, group, group_channels, offset_scale, im2col_step,
+                    remove_center=False):
+    """DCNv3 by grid_sample; same arguments and semantics as ops_dcnv3.dcnv3."""
+    height_out, width_out = check_arguments(
+        input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
+        dilation_w, group, group_channels, offset_scale, im2col_step, remove_center)
+    n = input.shape[0]
+    if n == 0:
+        return input.new_empty(0, height_out, width_out, input.shape[3])
+    chunks = [
+        _dcnv3_chunk(input[start:start + im2col_step], offset[start:start + im2col_step],
+                     mask[start:start + im2col_step], height_out, width_out, kernel_h, kernel_w,
+                     stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, group,
+                     group_channels, offset_scale, remove_center)
+        for start in range(0, n, im2col_step)
+    ]
+    return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
