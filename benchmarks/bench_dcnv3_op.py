@@ -4,13 +4,12 @@ NHWC tensor (the cheapest spatial op a block could use instead).
 
     python benchmarks/bench_dcnv3_op.py [--device cpu] [--repeat 20]
 
-Peak memory is the growth of the resident set while one call (forward+backward) runs, measured
-in a fresh subprocess per case so earlier allocations cannot hide it.
+Peak memory is the growth of the resident set's high-water mark (Linux VmHWM, reset just before)
+while one forward+backward runs, in a fresh subprocess per case.
 """
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -86,9 +85,12 @@ def time_case(batch, size, group, gc, device, repeat, backward):
     return result
 
 
-def rss_bytes():
-    with open('/proc/self/statm') as f:
-        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+def status_bytes(field):
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f'{field} missing from /proc/self/status')
 
 
 def memory_probe(impl, batch, size, group, gc):
@@ -97,11 +99,12 @@ def memory_probe(impl, batch, size, group, gc):
     warm = make_inputs(1, 4, group, gc, 'cpu', requires_grad=True)
     dcn_call(IMPLEMENTATIONS[impl], *warm, group, gc).sum().backward()
     x, offset, mask = make_inputs(batch, size, group, gc, 'cpu', requires_grad=True)
-    before = rss_bytes()
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')  # resets the high-water mark (VmHWM) to the current resident set
+    before = status_bytes('VmRSS')
     out = dcn_call(IMPLEMENTATIONS[impl], x, offset, mask, group, gc)
     out.backward(torch.ones_like(out))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({'peak_growth': max(peak - before, 0)}))
+    print(json.dumps({'peak_growth': max(status_bytes('VmHWM') - before, 0)}))
 
 
 def peak_growth_mb(impl, case):

@@ -60,6 +60,16 @@ else
   echo "$REQ_HASH" > "$REQ_STAMP"
 fi
 
-# 5. our DCNv3 extension (rebuilt only when its sources or the build script change)
+# 5. the repository's packages importable from anywhere in the venv (mmdet/mmseg's own scripts
+#    load them through custom_imports)
+SITE="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+if [ "$(cat "$SITE/internimage_repo.pth" 2>/dev/null)" = "$ROOT" ]; then
+  say "repository already on the venv's path, skipping"
+else
+  say "adding $ROOT to the venv's path"
+  echo "$ROOT" > "$SITE/internimage_repo.pth"
+fi
+
+# 6. our DCNv3 extension (rebuilt only when its sources or the build script change)
 "$PY" "$ROOT/ops_dcnv3/build.py"
 say "done: activate with 'source .venv/bin/activate'"

@@ -1,0 +1,17 @@
+# The README's commands. Each runs the idempotent set-up first.
+PY := .venv/bin/python
+WORK_DIR ?= work_dirs/demo
+
+.PHONY: setup demo test bench
+
+setup:
+	bash tools/setup_env.sh
+
+demo: setup
+	$(PY) tools/demo.py --work-dir $(WORK_DIR)
+
+test: setup
+	$(PY) -m pytest -q tests
+
+bench: setup
+	$(PY) benchmarks/bench_dcnv3_op.py
