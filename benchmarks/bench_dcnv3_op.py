@@ -2,7 +2,9 @@
 the pure-PyTorch reference (what users had on CPU) and a 3x3 depthwise convolution of the same
 NHWC tensor (the cheapest spatial op a block could use instead).
 
-    python benchmarks/bench_dcnv3_op.py [--device cpu] [--repeat 20]
+    python benchmarks/bench_dcnv3_op.py [--device cpu|cuda] [--repeat 20]
+
+On CUDA the table also gives each dtype (fp32, bf16, fp16) and the forward's memory throughput.
 
 Peak memory is the growth of the resident set's high-water mark (Linux VmHWM, reset just before)
 while one forward+backward runs, in a fresh subprocess per case.
@@ -26,9 +28,17 @@ from ops_dcnv3 import dcnv3, dcnv3_reference  # noqa: E402
 CASES = [('T stage1', 8, 56, 4, 16), ('T stage2', 8, 28, 8, 16), ('T stage3', 8, 14, 16, 16),
          ('T stage4', 8, 7, 32, 16), ('gc=32', 8, 28, 8, 32)]
 IMPLEMENTATIONS = {'ours': dcnv3, 'reference': dcnv3_reference}
+# GPU: the stage shapes of T, B and L at 224x224 (H=W=56/28/14/7, gc=16), batch 64, and a
+# 64x64 map with G=4.
+VARIANT_GROUPS = {'T': (4, 8, 16, 32), 'B': (7, 14, 28, 56), 'L': (10, 20, 40, 80)}
+CUDA_CASES = [(f'{v} stage{s + 1}', 64, size, groups[s], 16)
+              for v, groups in VARIANT_GROUPS.items()
+              for s, size in enumerate((56, 28, 14, 7))] + [('64x64 G=4', 64, 64, 4, 16)]
 
 
 def make_inputs(batch, size, group, gc, device, dtype=torch.float32, requires_grad=False):
+    """Offsets of a few pixels (randn*2) and softmax masks, generated on the CPU for
+    reproducibility."""
     g = torch.Generator().manual_seed(0)
     points = 9
     x = torch.randn(batch, size, size, group * gc, generator=g).to(device, dtype)
@@ -74,9 +84,10 @@ def step(call, backward):
     return run
 
 
-def time_case(batch, size, group, gc, device, repeat, backward):
-    x, offset, mask = make_inputs(batch, size, group, gc, device, requires_grad=backward)
-    weight = torch.randn(group * gc, 1, 3, 3, device=device, requires_grad=backward)
+def time_case(batch, size, group, gc, device, repeat, backward, dtype=torch.float32):
+    x, offset, mask = make_inputs(batch, size, group, gc, device, dtype, requires_grad=backward)
+    weight = torch.randn(group * gc, 1, 3, 3, device=device, dtype=dtype,
+                         requires_grad=backward)
     result = {name: median_ms(step(lambda fn=fn: dcn_call(fn, x, offset, mask, group, gc),
                                    backward), device, repeat)
               for name, fn in IMPLEMENTATIONS.items()}
@@ -114,6 +125,37 @@ def peak_growth_mb(impl, case):
     return json.loads(out.strip().splitlines()[-1])['peak_growth'] / 2**20
 
 
+def copy_bandwidth():
+    """Device memory bandwidth as a large copy achieves it (bytes read + written per second)."""
+    x = torch.empty(2**28, device='cuda', dtype=torch.float32)
+    y = torch.empty_like(x)
+    ms = median_ms(lambda: y.copy_(x), 'cuda', 20)
+    return 2 * x.numel() * x.element_size() / (ms * 1e-3)
+
+
+def cuda_main(repeat):
+    """Our kernel vs the reference on the GPU; the forward's traffic (input, offset, mask and
+    output bytes) over its time, as a fraction of the copy bandwidth."""
+    bandwidth = copy_bandwidth()
+    print(f'DCNv3 op on {torch.cuda.get_device_name()}, torch {torch.__version__}, 3x3; '
+          f'copy bandwidth {bandwidth / 1e9:.0f} GB/s')
+    print(f"{'case':<11} {'N,H,W,G,gc':<15} {'dtype':<9} {'mode':<8} {'ours ms':>8} "
+          f"{'ref ms':>8} {'ref/ours':>9} {'GB/s':>6} {'of copy':>8}")
+    for name, batch, size, group, gc in CUDA_CASES:
+        for dtype in (torch.float32, torch.bfloat16, torch.float16):
+            for backward in (False, True):
+                t = time_case(batch, size, group, gc, 'cuda', repeat, backward, dtype)
+                line = (f"{name:<11} {f'{batch},{size},{size},{group},{gc}':<15} "
+                        f"{str(dtype).split('.')[1]:<9} {'fwd+bwd' if backward else 'fwd':<8} "
+                        f"{t['ours']:8.3f} {t['reference']:8.3f} "
+                        f"{t['reference'] / t['ours']:8.1f}x")
+                if not backward:
+                    elements = batch * size * size * group * (2 * gc + 27)  # x, out, off, mask
+                    rate = elements * dtype.itemsize / (t['ours'] * 1e-3)
+                    line += f' {rate / 1e9:6.0f} {rate / bandwidth:7.0%}'
+                print(line, flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cpu')
@@ -124,6 +166,8 @@ def main():
     if args.memory_probe:
         impl, *dims = args.memory_probe
         return memory_probe(impl, *map(int, dims))
+    if args.device.startswith('cuda'):
+        return cuda_main(args.repeat)
 
     print(f'DCNv3 op on {args.device}, {torch.get_num_threads()} threads, float32, 3x3, '
           f'torch {torch.__version__}')

@@ -1,0 +1,182 @@
+// DCNv3 CUDA kernels. Forward: one thread per (pixel, group, channel), so a warp reads
+// contiguous channels of each sampled corner (coalesced). Backward: one thread per
+// (pixel, group, point) reduces the offset/mask gradients over the group's channels in registers
+// and scatters the input gradient with atomics into a float (or double) buffer. All indices are
+// 64-bit and loops grid-strided, so any batch, any group_channels and large inputs are safe.
+#include <ATen/Dispatch.h>
+#include <ATen/OpMathType.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include <algorithm>
+
+#include "../dcnv3.h"
+
+namespace dcnv3 {
+namespace {
+
+constexpr int kThreads = 256;
+
+int64_t num_blocks(int64_t work) {
+  const int64_t max_blocks = int64_t(1) << 20;  // grid-stride loops cover the rest
+  return std::max<int64_t>(1, std::min<int64_t>((work + kThreads - 1) / kThreads, max_blocks));
+}
+
+// Kernel point index p -> (i along W, j along H) in the published x-major order, skipping the
+// centre when remove_center is set.
+__device__ __forceinline__ void point_position(const Geometry& g, int64_t p, int64_t& i,
+                                               int64_t& j) {
+  const int64_t k = (g.remove_center && p >= g.center_index()) ? p + 1 : p;
+  i = k / g.kernel_h;
+  j = k % g.kernel_h;
+}
+
+template <typename scalar_t, typename acc_t>
+__device__ __forceinline__ acc_t load(const scalar_t* base, bool valid, int64_t index) {
+  return valid ? static_cast<acc_t>(base[index]) : acc_t(0);
+}
+
+template <typename scalar_t>
+__global__ void forward_kernel(const scalar_t* __restrict__ input,
+                               const scalar_t* __restrict__ offset,
+                               const scalar_t* __restrict__ mask, scalar_t* __restrict__ output,
+                               const Geometry g, int64_t total) {
+  using acc_t = at::opmath_type<scalar_t>;
+  const int64_t C = g.channels(), gc = g.group_channels, P = g.points;
+  for (int64_t index = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; index < total;
+       index += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t pixel = index / C, channel = index % C;
+    const int64_t grp = channel / gc;
+    const int64_t w_out = pixel % g.width_out;
+    const int64_t h_out = (pixel / g.width_out) % g.height_out;
+    const int64_t n = pixel / (g.width_out * g.height_out);
+    const PointGrid<acc_t> grid(g, h_out, w_out);
+    const scalar_t* image = input + n * g.height_in * g.width_in * C + channel;
+    const scalar_t* off = offset + (pixel * g.group + grp) * P * 2;
+    const scalar_t* msk = mask + (pixel * g.group + grp) * P;
+    acc_t acc = 0;
+    for (int64_t p = 0; p < P; ++p) {
+      int64_t i, j;
+      point_position(g, p, i, j);
+      const acc_t h = grid.loc_h(g, j, static_cast<acc_t>(off[2 * p + 1]));
+      const acc_t w = grid.loc_w(g, i, static_cast<acc_t>(off[2 * p]));
+      if (inside(h, w, g.height_in, g.width_in)) {
+        const Bilinear<acc_t> b(h, w, g.height_in, g.width_in);
+        const int64_t o00 = (b.h_low * g.width_in + b.w_low) * C;
+        const int64_t o10 = o00 + g.width_in * C;
+        const acc_t value = b.w00() * load<scalar_t, acc_t>(image, b.v00, o00) +
+                            b.w01() * load<scalar_t, acc_t>(image, b.v01, o00 + C) +
+                            b.w10() * load<scalar_t, acc_t>(image, b.v10, o10) +
+                            b.w11() * load<scalar_t, acc_t>(image, b.v11, o10 + C);
+        acc += static_cast<acc_t>(msk[p]) * value;
+      } else if (isnan(h) || isnan(w)) {
+        acc = NAN;  // a NaN offset must not vanish silently
+      }
+    }
+    output[index] = static_cast<scalar_t>(acc);
+  }
+}
+
+template <typename scalar_t, typename acc_t>
+__global__ void backward_kernel(const scalar_t* __restrict__ input,
+                                const scalar_t* __restrict__ offset,
+                                const scalar_t* __restrict__ mask,
+                                const scalar_t* __restrict__ grad_output,
+                                acc_t* __restrict__ grad_input, scalar_t* __restrict__ grad_offset,
+                                scalar_t* __restrict__ grad_mask, const Geometry g,
+                                int64_t total) {
+  const int64_t C = g.channels(), gc = g.group_channels, P = g.points;
+  const acc_t scale = static_cast<acc_t>(g.offset_scale);
+  for (int64_t index = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; index < total;
+       index += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t p = index % P;
+    const int64_t point_base = index / P;  // (pixel, group)
+    const int64_t grp = point_base % g.group, pixel = point_base / g.group;
+    const int64_t w_out = pixel % g.width_out;
+    const int64_t h_out = (pixel / g.width_out) % g.height_out;
+    const int64_t n = pixel / (g.width_out * g.height_out);
+    const PointGrid<acc_t> grid(g, h_out, w_out);
+    int64_t i, j;
+    point_position(g, p, i, j);
+    const acc_t h = grid.loc_h(g, j, static_cast<acc_t>(offset[index * 2 + 1]));
+    const acc_t w = grid.loc_w(g, i, static_cast<acc_t>(offset[index * 2]));
+    acc_t d_mask = 0, d_h = 0, d_w = 0;
+    if (inside(h, w, g.height_in, g.width_in)) {
+      const Bilinear<acc_t> b(h, w, g.height_in, g.width_in);
+      const acc_t m = static_cast<acc_t>(mask[index]);
+      const int64_t slice = n * g.height_in * g.width_in * C + grp * gc;
+      const scalar_t* image = input + slice;
+      acc_t* grad_image = grad_input + slice;
+      const scalar_t* go = grad_output + pixel * C + grp * gc;
+      const int64_t o00 = (b.h_low * g.width_in + b.w_low) * C;
+      const int64_t o01 = o00 + C, o10 = o00 + g.width_in * C, o11 = o10 + C;
+      for (int64_t c = 0; c < gc; ++c) {
+        const acc_t gout = static_cast<acc_t>(go[c]);
+        const acc_t x00 = load<scalar_t, acc_t>(image, b.v00, o00 + c);
+        const acc_t x01 = load<scalar_t, acc_t>(image, b.v01, o01 + c);
+        const acc_t x10 = load<scalar_t, acc_t>(image, b.v10, o10 + c);
+        const acc_t x11 = load<scalar_t, acc_t>(image, b.v11, o11 + c);
+        d_mask += gout * (b.w00() * x00 + b.w01() * x01 + b.w10() * x10 + b.w11() * x11);
+        d_w += gout * (b.hh * (x01 - x00) + b.lh * (x11 - x10));
+        d_h += gout * (b.hw * (x10 - x00) + b.lw * (x11 - x01));
+        const acc_t mg = m * gout;
+        if (b.v00) atomicAdd(grad_image + o00 + c, b.w00() * mg);
+        if (b.v01) atomicAdd(grad_image + o01 + c, b.w01() * mg);
+        if (b.v10) atomicAdd(grad_image + o10 + c, b.w10() * mg);
+        if (b.v11) atomicAdd(grad_image + o11 + c, b.w11() * mg);
+      }
+      d_w *= m * scale;
+      d_h *= m * scale;
+    }
+    grad_mask[index] = static_cast<scalar_t>(d_mask);
+    grad_offset[index * 2] = static_cast<scalar_t>(d_w);
+    grad_offset[index * 2 + 1] = static_cast<scalar_t>(d_h);
+  }
+}
+
+}  // namespace
+
+at::Tensor forward_cuda(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
+                        const Geometry& g) {
+  const c10::cuda::CUDAGuard guard(input.device());
+  auto output = at::empty({g.batch, g.height_out, g.width_out, g.channels()}, input.options());
+  const int64_t total = output.numel();
+  if (total == 0) return output;
+  const auto stream = at::cuda::getCurrentCUDAStream();
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, input.scalar_type(), "dcnv3_cuda", [&] {
+    forward_kernel<scalar_t><<<num_blocks(total), kThreads, 0, stream>>>(
+        input.const_data_ptr<scalar_t>(), offset.const_data_ptr<scalar_t>(),
+        mask.const_data_ptr<scalar_t>(), output.mutable_data_ptr<scalar_t>(), g, total);
+  });
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return output;
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cuda(const at::Tensor& input,
+                                                             const at::Tensor& offset,
+                                                             const at::Tensor& mask,
+                                                             const at::Tensor& grad_output,
+                                                             const Geometry& g) {
+  const c10::cuda::CUDAGuard guard(input.device());
+  const auto acc_type = at::toOpMathType(input.scalar_type());
+  auto grad_input = at::zeros(input.sizes(), input.options().dtype(acc_type));
+  auto grad_offset = at::zeros_like(offset);
+  auto grad_mask = at::zeros_like(mask);
+  const int64_t total = mask.numel();  // one thread per (pixel, group, point)
+  if (total > 0 && input.numel() > 0) {
+    const auto stream = at::cuda::getCurrentCUDAStream();
+    AT_DISPATCH_FLOATING_TYPES_AND2(
+        at::kBFloat16, at::kHalf, input.scalar_type(), "dcnv3_backward_cuda", [&] {
+          using acc_t = at::opmath_type<scalar_t>;
+          backward_kernel<scalar_t, acc_t><<<num_blocks(total), kThreads, 0, stream>>>(
+              input.const_data_ptr<scalar_t>(), offset.const_data_ptr<scalar_t>(),
+              mask.const_data_ptr<scalar_t>(), grad_output.const_data_ptr<scalar_t>(),
+              grad_input.mutable_data_ptr<acc_t>(), grad_offset.mutable_data_ptr<scalar_t>(),
+              grad_mask.mutable_data_ptr<scalar_t>(), g, total);
+        });
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
+  return {grad_input.to(input.scalar_type()), grad_offset, grad_mask};
+}
+
+}  // namespace dcnv3
