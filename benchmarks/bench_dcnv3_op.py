@@ -64,16 +64,24 @@ def synchronize(device):
         torch.cuda.synchronize()
 
 
-def median_ms(fn, device, repeat):
+def timed_ms(fn, device):
+    synchronize(device)
+    start = time.perf_counter()
     fn()
     synchronize(device)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+    return (time.perf_counter() - start) * 1e3
+
+
+def median_ms(fns, device, repeat):
+    """Median time of each function, called in turns (one call of each per round) so that load
+    from elsewhere on the machine slows them all alike and the ratios stay fair."""
+    for fn in fns.values():
         fn()
-        synchronize(device)
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+    times = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            times[name].append(timed_ms(fn, device))
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def step(call, backward):
@@ -88,12 +96,10 @@ def time_case(batch, size, group, gc, device, repeat, backward, dtype=torch.floa
     x, offset, mask = make_inputs(batch, size, group, gc, device, dtype, requires_grad=backward)
     weight = torch.randn(group * gc, 1, 3, 3, device=device, dtype=dtype,
                          requires_grad=backward)
-    result = {name: median_ms(step(lambda fn=fn: dcn_call(fn, x, offset, mask, group, gc),
-                                   backward), device, repeat)
-              for name, fn in IMPLEMENTATIONS.items()}
-    result['depthwise'] = median_ms(step(lambda: depthwise_call(x, weight), backward), device,
-                                    repeat)
-    return result
+    fns = {name: step(lambda fn=fn: dcn_call(fn, x, offset, mask, group, gc), backward)
+           for name, fn in IMPLEMENTATIONS.items()}
+    fns['depthwise'] = step(lambda: depthwise_call(x, weight), backward)
+    return median_ms(fns, device, repeat)
 
 
 def status_bytes(field):
@@ -129,7 +135,7 @@ def copy_bandwidth():
     """Device memory bandwidth as a large copy achieves it (bytes read + written per second)."""
     x = torch.empty(2**28, device='cuda', dtype=torch.float32)
     y = torch.empty_like(x)
-    ms = median_ms(lambda: y.copy_(x), 'cuda', 20)
+    ms = median_ms({'copy': lambda: y.copy_(x)}, 'cuda', 20)['copy']
     return 2 * x.numel() * x.element_size() / (ms * 1e-3)
 
 

@@ -1,0 +1,165 @@
+"""Loading the published InternImage checkpoints as they are (REFERENCE.md section 4).
+
+Classification releases are ``{'model': sd, 'model_ema': sd, ...}``; detection and segmentation
+releases are ``{'state_dict': sd, 'meta': ...}`` with ``backbone.`` (and sometimes ``module.``)
+prefixes. Every layout loads into both the backbone and the classifier: prefixes are stripped,
+a backbone skips the classification head, and what did not fit is reported, never hidden.
+"""
+import logging
+import os
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from mmengine.logging import print_log
+
+# Parameters that belong to a classification head (REFERENCE.md section 3), not the backbone.
+HEAD_PREFIXES = ('conv_head.', 'head.', 'dcnv3_head_x4.', 'dcnv3_head_x3.', 'clip_projector.',
+                 'fc_norm.')
+WRAPPER_PREFIX = 'module.'
+BACKBONE_PREFIX = 'backbone.'
+STATE_DICT_KEYS = ('state_dict', 'model')
+
+
+def _numpy_globals():
+    """The numpy types that mmcv/mmengine checkpoint metadata holds (scalars such as a best
+    score, small arrays), under both their numpy 2 and numpy 1 pickle names. Only the plain
+    numeric, bool and str dtypes: safe to rebuild, unlike arbitrary objects."""
+    multiarray = np._core.multiarray
+    dtype_classes = [type(np.dtype(code)) for code in '?bhilqBHILQefdgFDGU']
+    return [multiarray.scalar, (multiarray.scalar, 'numpy.core.multiarray.scalar'),
+            multiarray._reconstruct,
+            (multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
+            np.ndarray, np.dtype, *dtype_classes]
+
+
+def read_checkpoint(path):
+    """The checkpoint at ``path``, loaded on the CPU with weights-only unpickling (numpy
+    metadata allowed in this call only, nothing else)."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'InternImage checkpoint not found: {path}')
+    with torch.serialization.safe_globals(_numpy_globals()):
+        return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def _strip(state_dict, prefix):
+    return {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in state_dict.items()}
+
+
+def extract_state_dict(checkpoint, use_ema=False, logger='current'):
+    """The InternImage state dict inside any published checkpoint layout, with ``module.`` and
+    ``backbone.`` stripped. From a detector or segmentor only the backbone's entries are kept."""
+    if use_ema:
+        if 'model_ema' not in checkpoint:
+            raise KeyError(f"use_ema=True but the checkpoint has no 'model_ema' entry "
+                           f'(it has {sorted(checkpoint)})')
+        state_dict = checkpoint['model_ema']
+    else:
+        state_dict = next((checkpoint[k] for k in STATE_DICT_KEYS if k in checkpoint), checkpoint)
+    not_tensors = [k for k, v in state_dict.items() if not isinstance(v, torch.Tensor)]
+    if not_tensors:
+        raise ValueError(f'no state dict found in the checkpoint: expected one of '
+                         f'{STATE_DICT_KEYS} or a plain state dict, got non-tensor entries '
+                         f'{not_tensors[:5]}')
+    state_dict = _strip(state_dict, WRAPPER_PREFIX)
+    if any(k.startswith(BACKBONE_PREFIX) for k in state_dict):
+        others = [k for k in state_dict if not k.startswith(BACKBONE_PREFIX)]
+        if others:
+            print_log(f'InternImage checkpoint: kept the backbone, left out {len(others)} '
+                      f'entries of the rest of the model (e.g. {others[0]})', logger)
+        state_dict = {k[len(BACKBONE_PREFIX):]: v for k, v in state_dict.items()
+                      if k.startswith(BACKBONE_PREFIX)}
+    return state_dict
+
+
+def read_class_indices(path):
+    """A class index list, one integer per line (the format of the published map22kto1k.txt)."""
+    with open(path) as f:
+        return [int(line) for line in f if line.strip()]
+
+
+def map_22k_to_1k(state_dict, class_indices):
+    """A copy of ``state_dict`` whose ``head`` keeps only the rows in ``class_indices`` (a list or
+    a file of them): an ImageNet-22k head becomes a 1k head without training."""
+    if isinstance(class_indices, (str, os.PathLike)):
+        class_indices = read_class_indices(class_indices)
+    if 'head.weight' not in state_dict:
+        raise KeyError('map_22k_to_1k: the state dict has no head.weight')
+    num_classes = state_dict['head.weight'].shape[0]
+    index = torch.as_tensor(class_indices, dtype=torch.long)
+    if index.ndim != 1 or index.numel() == 0 or index.min() < 0 or index.max() >= num_classes:
+        raise ValueError(f'map_22k_to_1k: class indices must be a non-empty list within '
+                         f'[0, {num_classes}), the rows of the head')
+    mapped = dict(state_dict)
+    for key in ('head.weight', 'head.bias'):
+        if key in state_dict:
+            mapped[key] = state_dict[key][index]
+    return mapped
+
+
+class LoadReport(NamedTuple):
+    """What did not load: ``missing`` (model keys without a value), ``unexpected`` (checkpoint
+    keys the model lacks), ``mismatched`` ((key, checkpoint shape, model shape) of entries
+    skipped for their shape) and ``ignored``
+    (classification head keys a backbone has no place for: skipped on purpose)."""
+    missing: list
+    unexpected: list
+    mismatched: list
+    ignored: list
+
+    @property
+    def clean(self):
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def describe(self):
+        parts = [f'{name} keys ({len(keys)}): {keys}'
+                 for name, keys in (('missing', self.missing), ('unexpected', self.unexpected),
+                                    ('shape-mismatched', self.mismatched))
+                 if keys]
+        if self.ignored:
+            parts.append(f'classification head keys ignored by the backbone: {len(self.ignored)}')
+        return '; '.join(parts) if parts else 'all keys matched'
+
+
+def load_state_dict_into(model, state_dict, strict=False, logger='current'):
+    """Loads what fits, logs and returns a LoadReport; ``strict`` raises instead when anything
+    is missing, unexpected or mismatched."""
+    own = model.state_dict()
+    ignored = [k for k in state_dict if k not in own and k.startswith(HEAD_PREFIXES)]
+    mismatched = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in state_dict.items()
+                  if k in own and v.shape != own[k].shape]
+    skipped = set(ignored) | {k for k, _, _ in mismatched}
+    result = model.load_state_dict({k: v for k, v in state_dict.items() if k not in skipped},
+                                   strict=False)
+    missing = [k for k in result.missing_keys if k not in skipped]
+    report = LoadReport(missing, list(result.unexpected_keys), mismatched, ignored)
+    message = f'InternImage checkpoint into {type(model).__name__}: {report.describe()}'
+    if strict and not report.clean:
+        raise RuntimeError(message)
+    print_log(message, logger, level=logging.INFO if report.clean else logging.WARNING)
+    return report
+
+
+def load_checkpoint(model, path, strict=False, use_ema=False, class_indices=None,
+                    logger='current'):
+    """Loads a published (or our) checkpoint file into ``model``; ``class_indices`` maps a 22k
+    head to 1k first. Returns the LoadReport."""
+    state_dict = extract_state_dict(read_checkpoint(path), use_ema, logger)
+    if class_indices is not None:
+        state_dict = map_22k_to_1k(state_dict, class_indices)
+    return load_state_dict_into(model, state_dict, strict, logger)
+
+
+def mm_checkpoint(state_dict, to='backbone'):
+    """A checkpoint that mmengine's ``load_from`` (and our loader) accepts: ``to='backbone'``
+    keeps the backbone under ``backbone.`` for mmdet/mmseg models, ``to='classifier'`` keeps
+    every key as the classifier names it."""
+    if to == 'backbone':
+        weights = {BACKBONE_PREFIX + k: v for k, v in state_dict.items()
+                   if not k.startswith(HEAD_PREFIXES)}
+    elif to == 'classifier':
+        weights = dict(state_dict)
+    else:
+        raise ValueError(f"to must be 'backbone' or 'classifier', got '{to}'")
+    return {'state_dict': weights, 'meta': {}}

@@ -1,0 +1,187 @@
+"""The InternImage trunk, its dense-prediction backbone and its classifier (REFERENCE.md section 3).
+
+One implementation of stem + levels (``InternImageTrunk``) serves both: ``InternImage`` returns
+NCHW feature maps for mmdet/mmseg necks, ``InternImageClassifier`` adds the published heads. Both
+are registered in mmengine's root MODELS registry, which mmdet's and mmseg's registries search
+through their parent.
+"""
+import numpy as np
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmengine.registry import MODELS
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from ops_dcnv3 import DCNv3, build_norm_layer
+
+from .checkpoint import load_checkpoint
+from .heads import (CLIP_EMBED_DIM, CONV_HEAD_SCALE, AttentionPooling, build_clip_token_convs,
+                    build_conv_head)
+from .layers import InternImageLevel, StemLayer, channels_first_view, resolve_core_op
+
+STEM_STRIDE = 4
+
+
+def init_internimage_weights(module):
+    """The published initialisation: truncated-normal Linear weights with zero biases, then the
+    DCNv3 modules' own reset (zero offsets and masks), which the first pass would overwrite."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    for m in module.modules():
+        if isinstance(m, DCNv3):
+            m._reset_parameters()
+
+
+class InternImageTrunk(BaseModule):
+    """Stem and levels, shared by the backbone and the classifier. ``forward_levels`` gives every
+    level's NHWC output before its downsample.
+
+    An ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` loads any published checkpoint
+    layout through ``classification.checkpoint`` (prefixes stripped, head skipped by a backbone,
+    mismatches reported)."""
+
+    def __init__(self, channels=64, depths=(4, 4, 18, 4), groups=(4, 8, 16, 32), mlp_ratio=4.0,
+                 drop_path_rate=0.0, core_op='DCNv3', act_layer='GELU', norm_layer='LN',
+                 layer_scale=None, offset_scale=1.0, post_norm=False, res_post_norm=False,
+                 level2_post_norm=False, level2_post_norm_block_ids=None,
+                 center_feature_scale=False, remove_center=False, dw_kernel_size=None,
+                 with_cp=False, in_channels=3, init_cfg=None):
+        super().__init__(init_cfg)
+        if len(depths) != len(groups):
+            raise ValueError(f'depths {list(depths)} and groups {list(groups)} must have one '
+                             'entry per level')
+        if level2_post_norm and not level2_post_norm_block_ids:
+            raise ValueError('level2_post_norm=True needs level2_post_norm_block_ids')
+        core = resolve_core_op(core_op)
+        self.in_channels = in_channels
+        self.act_layer = act_layer
+        self.level_channels = tuple(channels * 2 ** i for i in range(len(depths)))
+        self.num_features = self.level_channels[-1]
+        self.patch_embed = StemLayer(in_channels, channels, act_layer, norm_layer)
+        # Python floats (not a tensor) so that building on the meta device works.
+        drop_path_rates = np.linspace(0, drop_path_rate, sum(depths)).tolist()
+        self.levels = nn.ModuleList()
+        for i, (depth, group) in enumerate(zip(depths, groups)):
+            first = sum(depths[:i])
+            self.levels.append(InternImageLevel(
+                channels=self.level_channels[i], depth=depth,
+                drop_path=drop_path_rates[first:first + depth],
+                downsample=i < len(depths) - 1, norm_layer=norm_layer, post_norm=post_norm,
+                center_feature_scale=center_feature_scale,
+                post_norm_block_ids=level2_post_norm_block_ids if level2_post_norm and i == 2
+                else None,
+                core_op=core, groups=group, mlp_ratio=mlp_ratio, act_layer=act_layer,
+                res_post_norm=res_post_norm, layer_scale=layer_scale, offset_scale=offset_scale,
+                dw_kernel_size=dw_kernel_size, remove_center=remove_center, with_cp=with_cp))
+        init_internimage_weights(self)
+
+    def forward_levels(self, x):
+        """NHWC output of every level (before its downsample) for an NCHW image batch."""
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f'{type(self).__name__}: expected an (N, {self.in_channels}, H, W) '
+                             f'image batch, got shape {tuple(x.shape)}')
+        x = self.patch_embed(x)
+        outputs = []
+        for level in self.levels:
+            output, x = level(x)
+            outputs.append(output)
+        return outputs
+
+    def init_weights(self):
+        """Pretrained init_cfgs go through our loader (mmengine's would neither strip
+        ``backbone.`` nor skip the head); other init_cfgs through mmengine."""
+        init_cfg = self.init_cfg
+        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+            load_checkpoint(self, init_cfg['checkpoint'])
+            self._is_init = True
+        else:
+            super().init_weights()
+
+
+@MODELS.register_module()
+class InternImage(InternImageTrunk):
+    """The backbone for detection and segmentation: a tuple of NCHW feature maps of the levels
+    in ``out_indices``, with ``out_channels`` and ``out_strides`` for necks to wire themselves.
+
+    ``frozen_stages=k`` (k >= 0) freezes the stem and levels 0..k-1 (the published code left the
+    stem trainable); ``norm_eval`` keeps BatchNorm layers in eval mode while training. Takes
+    every option of ``InternImageTrunk``."""
+
+    def __init__(self, out_indices=(0, 1, 2, 3), frozen_stages=-1, norm_eval=False,
+                 **trunk_options):
+        super().__init__(**trunk_options)
+        num_levels = len(self.levels)
+        if not out_indices or any(not 0 <= i < num_levels for i in out_indices):
+            raise ValueError(f'out_indices {list(out_indices)} must be level indices in '
+                             f'[0, {num_levels})')
+        if frozen_stages > num_levels:
+            raise ValueError(f'frozen_stages ({frozen_stages}) exceeds the {num_levels} levels')
+        self.out_indices = tuple(out_indices)
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.out_channels = tuple(self.level_channels[i] for i in self.out_indices)
+        self.out_strides = tuple(STEM_STRIDE * 2 ** i for i in self.out_indices)
+        for module in self._frozen_modules():
+            module.requires_grad_(False)
+        self.train()
+
+    def _frozen_modules(self):
+        if self.frozen_stages < 0:
+            return []
+        return [self.patch_embed, *self.levels[:self.frozen_stages]]
+
+    def train(self, mode=True):
+        super().train(mode)
+        for module in self._frozen_modules():
+            module.eval()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
+
+    def forward(self, x):
+        outputs = self.forward_levels(x)
+        return tuple(outputs[i].permute(0, 3, 1, 2).contiguous() for i in self.out_indices)
+
+
+@MODELS.register_module()
+class InternImageClassifier(InternImageTrunk):
+    """InternImage with its published classification head: the conv head (T..XL) or, with
+    ``use_clip_projector``, the attention-pooling head on levels 2 and 3 (H/G).
+    ``num_classes=0`` leaves the final Linear out (pooled features). Takes every option of
+    ``InternImageTrunk``."""
+
+    def __init__(self, num_classes=1000, use_clip_projector=False, **trunk_options):
+        super().__init__(**trunk_options)
+        self.use_clip_projector = use_clip_projector
+        if use_clip_projector:
+            if len(self.levels) < 2:
+                raise ValueError('use_clip_projector needs at least two levels')
+            self.dcnv3_head_x4, self.dcnv3_head_x3 = build_clip_token_convs(self.num_features)
+            self.clip_projector = AttentionPooling()
+            self.fc_norm = build_norm_layer(CLIP_EMBED_DIM, 'LN')
+            head_parts = [self.clip_projector]
+            self.pooled_features = CLIP_EMBED_DIM
+        else:
+            self.conv_head = build_conv_head(self.num_features, self.act_layer)
+            head_parts = []
+            self.pooled_features = int(self.num_features * CONV_HEAD_SCALE)
+        self.head = nn.Linear(self.pooled_features, num_classes) if num_classes > 0 \
+            else nn.Identity()
+        for part in head_parts + [self.head]:
+            init_internimage_weights(part)
+
+    def forward_features(self, x):
+        """Pooled (N, pooled_features) features: the input of the final Linear."""
+        levels = self.forward_levels(x)
+        if self.use_clip_projector:
+            tokens = (self.dcnv3_head_x4(channels_first_view(levels[-1]))
+                      + self.dcnv3_head_x3(channels_first_view(levels[-2])))
+            return self.fc_norm(self.clip_projector(tokens.flatten(2).transpose(1, 2)))
+        return self.conv_head(channels_first_view(levels[-1])).mean((2, 3))
+
+    def forward(self, x):
+        return self.head(self.forward_features(x))
