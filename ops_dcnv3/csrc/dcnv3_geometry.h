@@ -41,13 +41,17 @@ struct PointGrid {
     origin_w = static_cast<acc_t>(hw - g.pad_w + w_out * g.stride_w);
   }
 
+  // origin + (grid term + learned offset) * offset_scale: the one formula of a location.
+  static DCNV3_HOST_DEVICE acc_t locate(acc_t origin, acc_t grid_term, acc_t off, acc_t scale) {
+    return origin + (grid_term + off) * scale;
+  }
   DCNV3_HOST_DEVICE acc_t loc_h(const Geometry& g, int64_t j, acc_t off_y) const {
-    return origin_h + (static_cast<acc_t>(j * g.dilation_h) - half_h + off_y) *
-                          static_cast<acc_t>(g.offset_scale);
+    return locate(origin_h, static_cast<acc_t>(j * g.dilation_h) - half_h, off_y,
+                  static_cast<acc_t>(g.offset_scale));
   }
   DCNV3_HOST_DEVICE acc_t loc_w(const Geometry& g, int64_t i, acc_t off_x) const {
-    return origin_w + (static_cast<acc_t>(i * g.dilation_w) - half_w + off_x) *
-                          static_cast<acc_t>(g.offset_scale);
+    return locate(origin_w, static_cast<acc_t>(i * g.dilation_w) - half_w, off_x,
+                  static_cast<acc_t>(g.offset_scale));
   }
 };
 

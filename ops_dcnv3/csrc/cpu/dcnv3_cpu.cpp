@@ -15,19 +15,24 @@
 namespace dcnv3 {
 namespace {
 
-// Calls fn(i, j, p) for every kernel point in the published order: x-major (outer loop over
-// kernel_w), the centre skipped when remove_center is set.
-template <typename Fn>
-inline void for_each_point(const Geometry& g, Fn&& fn) {
-  int64_t p = 0;
-  const int64_t center = g.center_index();
-  for (int64_t i = 0; i < g.kernel_w; ++i) {
-    for (int64_t j = 0; j < g.kernel_h; ++j) {
-      if (g.remove_center && i * g.kernel_h + j == center) continue;
-      fn(i, j, p++);
+// The kernel-grid term (i*dil_w - half_w, j*dil_h - half_h) of every point in the published
+// order (x-major, the centre skipped with remove_center), computed once per call so the hot
+// loops run over points without index arithmetic or branches.
+template <typename acc_t>
+struct PointTable {
+  std::vector<acc_t> x, y;
+
+  explicit PointTable(const Geometry& g) {
+    const PointGrid<acc_t> centre(g, 0, 0);
+    for (int64_t i = 0; i < g.kernel_w; ++i) {
+      for (int64_t j = 0; j < g.kernel_h; ++j) {
+        if (g.remove_center && i * g.kernel_h + j == g.center_index()) continue;
+        x.push_back(static_cast<acc_t>(i * g.dilation_w) - centre.half_w);
+        y.push_back(static_cast<acc_t>(j * g.dilation_h) - centre.half_h);
+      }
     }
   }
-}
+};
 
 // Calls fn with the group channel count as a compile-time constant for the counts InternImage
 // uses (16 for T..XL, 32 for H and G), 0 (run-time count) otherwise. A constant count lets the
@@ -91,6 +96,9 @@ void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_
   const int64_t C = g.channels(), gc = GC > 0 ? GC : g.group_channels, P = g.points;
   const int64_t image_size = g.height_in * g.width_in * C;
   const acc_t nan = std::numeric_limits<acc_t>::quiet_NaN();
+  const acc_t scale = static_cast<acc_t>(g.offset_scale);
+  using Grid = PointGrid<acc_t>;
+  const PointTable<acc_t> points(g);
   at::parallel_for(0, g.batch * g.height_out, 1, [&](int64_t begin, int64_t end) {
     Accumulator<acc_t, GC> accumulator(gc);
     acc_t* acc = accumulator.data();
@@ -103,13 +111,13 @@ void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_
       for (int64_t grp = 0; grp < g.group; ++grp) {
         for (int64_t w_out = 0; w_out < g.width_out; ++w_out) {
           const int64_t pixel = row * g.width_out + w_out;
-          const PointGrid<acc_t> grid(g, h_out, w_out);
+          const Grid grid(g, h_out, w_out);
           const scalar_t* off = offset + (pixel * g.group + grp) * P * 2;
           const scalar_t* msk = mask + (pixel * g.group + grp) * P;
           std::fill(acc, acc + gc, acc_t(0));
-          for_each_point(g, [&](int64_t i, int64_t j, int64_t p) {
-            const acc_t h = grid.loc_h(g, j, static_cast<acc_t>(off[2 * p + 1]));
-            const acc_t w = grid.loc_w(g, i, static_cast<acc_t>(off[2 * p]));
+          for (int64_t p = 0; p < P; ++p) {
+            const acc_t h = Grid::locate(grid.origin_h, points.y[p], off[2 * p + 1], scale);
+            const acc_t w = Grid::locate(grid.origin_w, points.x[p], off[2 * p], scale);
             if (inside(h, w, g.height_in, g.width_in)) {
               const Bilinear<acc_t> b(h, w, g.height_in, g.width_in);
               sample_accumulate(image + grp * gc, b, static_cast<acc_t>(msk[p]), g.width_in, C,
@@ -117,7 +125,7 @@ void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_
             } else if (std::isnan(h) || std::isnan(w)) {
               std::fill(acc, acc + gc, nan);  // a NaN offset must not vanish silently
             }
-          });
+          }
           scalar_t* out = output + pixel * C + grp * gc;
           for (int64_t c = 0; c < gc; ++c) out[c] = static_cast<scalar_t>(acc[c]);
         }
@@ -131,22 +139,24 @@ void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_
 template <typename scalar_t, typename acc_t, int64_t GC>
 void backward_slice(const scalar_t* image, const scalar_t* offset, const scalar_t* mask,
                     const scalar_t* grad_output, acc_t* grad_image, scalar_t* grad_offset,
-                    scalar_t* grad_mask, const Geometry& g, int64_t n, int64_t grp) {
+                    scalar_t* grad_mask, const Geometry& g, const PointTable<acc_t>& points,
+                    int64_t n, int64_t grp) {
+  using Grid = PointGrid<acc_t>;
   const int64_t C = g.channels(), gc = GC > 0 ? GC : g.group_channels, P = g.points;
   const acc_t scale = static_cast<acc_t>(g.offset_scale);
   for (int64_t h_out = 0; h_out < g.height_out; ++h_out) {
     for (int64_t w_out = 0; w_out < g.width_out; ++w_out) {
       const int64_t pixel = (n * g.height_out + h_out) * g.width_out + w_out;
-      const PointGrid<acc_t> grid(g, h_out, w_out);
+      const Grid grid(g, h_out, w_out);
       const int64_t point_base = pixel * g.group + grp;
       const scalar_t* off = offset + point_base * P * 2;
       const scalar_t* msk = mask + point_base * P;
       scalar_t* g_off = grad_offset + point_base * P * 2;
       scalar_t* g_msk = grad_mask + point_base * P;
       const scalar_t* go = grad_output + pixel * C + grp * gc;
-      for_each_point(g, [&](int64_t i, int64_t j, int64_t p) {
-        const acc_t h = grid.loc_h(g, j, static_cast<acc_t>(off[2 * p + 1]));
-        const acc_t w = grid.loc_w(g, i, static_cast<acc_t>(off[2 * p]));
+      for (int64_t p = 0; p < P; ++p) {
+        const acc_t h = Grid::locate(grid.origin_h, points.y[p], off[2 * p + 1], scale);
+        const acc_t w = Grid::locate(grid.origin_w, points.x[p], off[2 * p], scale);
         acc_t d_mask = 0, d_h = 0, d_w = 0;
         if (inside(h, w, g.height_in, g.width_in)) {
           const Bilinear<acc_t> b(h, w, g.height_in, g.width_in);
@@ -204,7 +214,7 @@ void backward_slice(const scalar_t* image, const scalar_t* offset, const scalar_
         g_msk[p] = static_cast<scalar_t>(d_mask);
         g_off[2 * p] = static_cast<scalar_t>(d_w);
         g_off[2 * p + 1] = static_cast<scalar_t>(d_h);
-      });
+      }
     }
   }
 }
@@ -243,6 +253,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(const at::Tensor& in
         const int64_t image_size = g.height_in * g.width_in * g.channels();
         const scalar_t* in = input.const_data_ptr<scalar_t>();
         acc_t* g_in = grad_input.mutable_data_ptr<acc_t>();
+        const PointTable<acc_t> points(g);
         dispatch_group_channels(g.group_channels, [&](auto gc) {
           at::parallel_for(0, g.batch * g.group, 1, [&](int64_t begin, int64_t end) {
             for (int64_t task = begin; task < end; ++task) {
@@ -252,7 +263,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(const at::Tensor& in
                   in + slice, offset.const_data_ptr<scalar_t>(), mask.const_data_ptr<scalar_t>(),
                   grad_output.const_data_ptr<scalar_t>(), g_in + slice,
                   grad_offset.mutable_data_ptr<scalar_t>(),
-                  grad_mask.mutable_data_ptr<scalar_t>(), g, n, grp);
+                  grad_mask.mutable_data_ptr<scalar_t>(), g, points, n, grp);
             }
           });
         });
