@@ -6,11 +6,6 @@ from . import _extension
 from ._checks import check_arguments
 from .reference import dcnv3_reference
 
-_PARAM_NAMES = ('kernel_h', 'kernel_w', 'stride_h', 'stride_w', 'pad_h', 'pad_w', 'dilation_h',
-                'dilation_w', 'group', 'group_channels', 'offset_scale', 'im2col_step',
-                'remove_center')
-
-
 def dcnv3(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
           dilation_w, group, group_channels, offset_scale, im2col_step, remove_center=False):
     """Deformable sampling of REFERENCE.md section 1 on channels-last tensors.
@@ -49,7 +44,7 @@ def _register():
         input, offset, mask = ctx.saved_tensors
         grads = torch.ops.ops_dcnv3.dcnv3_backward(input, offset, mask, grad_output.contiguous(),
                                                    *ctx.params)
-        return (*grads, *([None] * len(_PARAM_NAMES)))
+        return (*grads, *([None] * len(ctx.params)))  # the params are not differentiable
 
     torch.library.register_autograd('ops_dcnv3::dcnv3', backward, setup_context=setup_context)
 

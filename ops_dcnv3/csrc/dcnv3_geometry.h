@@ -25,6 +25,14 @@ struct Geometry {
   DCNV3_HOST_DEVICE int64_t center_index() const { return (kernel_h * kernel_w - 1) / 2; }
 };
 
+// Kernel point index p -> (i along W, j along H) in the published x-major order, skipping the
+// centre when remove_center is set.
+DCNV3_HOST_DEVICE void point_position(const Geometry& g, int64_t p, int64_t& i, int64_t& j) {
+  const int64_t k = (g.remove_center && p >= g.center_index()) ? p + 1 : p;
+  i = k / g.kernel_h;
+  j = k % g.kernel_h;
+}
+
 // Unpadded input coordinates of kernel point (i along W, j along H) before the learned offset:
 // the offset is added to the returned grid term, and both are scaled by offset_scale.
 template <typename acc_t>
@@ -45,13 +53,18 @@ struct PointGrid {
   static DCNV3_HOST_DEVICE acc_t locate(acc_t origin, acc_t grid_term, acc_t off, acc_t scale) {
     return origin + (grid_term + off) * scale;
   }
+  // Kernel-grid term of point (i, j) relative to the output pixel's centre.
+  DCNV3_HOST_DEVICE acc_t term_h(const Geometry& g, int64_t j) const {
+    return static_cast<acc_t>(j * g.dilation_h) - half_h;
+  }
+  DCNV3_HOST_DEVICE acc_t term_w(const Geometry& g, int64_t i) const {
+    return static_cast<acc_t>(i * g.dilation_w) - half_w;
+  }
   DCNV3_HOST_DEVICE acc_t loc_h(const Geometry& g, int64_t j, acc_t off_y) const {
-    return locate(origin_h, static_cast<acc_t>(j * g.dilation_h) - half_h, off_y,
-                  static_cast<acc_t>(g.offset_scale));
+    return locate(origin_h, term_h(g, j), off_y, static_cast<acc_t>(g.offset_scale));
   }
   DCNV3_HOST_DEVICE acc_t loc_w(const Geometry& g, int64_t i, acc_t off_x) const {
-    return locate(origin_w, static_cast<acc_t>(i * g.dilation_w) - half_w, off_x,
-                  static_cast<acc_t>(g.offset_scale));
+    return locate(origin_w, term_w(g, i), off_x, static_cast<acc_t>(g.offset_scale));
   }
 };
 

@@ -15,21 +15,19 @@
 namespace dcnv3 {
 namespace {
 
-// The kernel-grid term (i*dil_w - half_w, j*dil_h - half_h) of every point in the published
-// order (x-major, the centre skipped with remove_center), computed once per call so the hot
-// loops run over points without index arithmetic or branches.
+// The kernel-grid terms of every point, computed once per call so the hot loops run over
+// points without index arithmetic or the centre branch.
 template <typename acc_t>
 struct PointTable {
   std::vector<acc_t> x, y;
 
-  explicit PointTable(const Geometry& g) {
-    const PointGrid<acc_t> centre(g, 0, 0);
-    for (int64_t i = 0; i < g.kernel_w; ++i) {
-      for (int64_t j = 0; j < g.kernel_h; ++j) {
-        if (g.remove_center && i * g.kernel_h + j == g.center_index()) continue;
-        x.push_back(static_cast<acc_t>(i * g.dilation_w) - centre.half_w);
-        y.push_back(static_cast<acc_t>(j * g.dilation_h) - centre.half_h);
-      }
+  explicit PointTable(const Geometry& g) : x(g.points), y(g.points) {
+    const PointGrid<acc_t> grid(g, 0, 0);
+    for (int64_t p = 0; p < g.points; ++p) {
+      int64_t i, j;
+      point_position(g, p, i, j);
+      x[p] = grid.term_w(g, i);
+      y[p] = grid.term_h(g, j);
     }
   }
 };

@@ -22,15 +22,6 @@ int64_t num_blocks(int64_t work) {
   return std::max<int64_t>(1, std::min<int64_t>((work + kThreads - 1) / kThreads, max_blocks));
 }
 
-// Kernel point index p -> (i along W, j along H) in the published x-major order, skipping the
-// centre when remove_center is set.
-__device__ __forceinline__ void point_position(const Geometry& g, int64_t p, int64_t& i,
-                                               int64_t& j) {
-  const int64_t k = (g.remove_center && p >= g.center_index()) ? p + 1 : p;
-  i = k / g.kernel_h;
-  j = k % g.kernel_h;
-}
-
 template <typename scalar_t, typename acc_t>
 __device__ __forceinline__ acc_t load(const scalar_t* base, bool valid, int64_t index) {
   return valid ? static_cast<acc_t>(base[index]) : acc_t(0);
