@@ -1,0 +1,384 @@
+"""Detection with InternImage on mmdet 3.3, on CPU with tiny models and tiny generated data: the
+COCO-format generator, mmdet's CocoMetric giving real numbers on it, one training step and one
+inference step of Mask R-CNN, Cascade Mask R-CNN, DINO and CB-DINO built from the real configs,
+the layer-wise lr of a config reaching the optimizer, classification-layout checkpoints loading
+through init_cfg, the composite backbone, and the image demo."""
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.model import revert_sync_batchnorm
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from pycocotools.coco import COCO
+
+import classification  # noqa: F401  (registers the backbone and the optimizer constructor)
+import detection  # noqa: F401  (registers CBInternImage and CBDINO)
+from classification.internimage import InternImageClassifier
+from detection.cb_internimage import CBInternImage
+from detection.demo_data import annotation_file, generate
+
+ROOT = Path(__file__).resolve().parents[1]
+DETECTION_CONFIGS = ROOT / 'configs' / 'detection'
+DEMO_CONFIG = DETECTION_CONFIGS / 'demo' / 'mask_rcnn_internimage_demo_shapes.py'
+CLASSES = ('circle', 'square', 'triangle', 'star')
+IMAGE_SIZE = 64
+TINY_TRUNK = dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8), core_op='DCNv3')
+TINY_BACKBONE = dict(TINY_TRUNK, drop_path_rate=0.0, with_cp=False, init_cfg=None)
+
+
+@pytest.fixture(scope='module', autouse=True)
+def mmdet_scope():
+    init_default_scope('mmdet')
+
+
+@pytest.fixture(scope='module')
+def coco_root(tmp_path_factory):
+    return generate(str(tmp_path_factory.mktemp('coco_shapes')), num_train=4, num_val=3,
+                    image_size=IMAGE_SIZE, seed=0, max_objects=3)
+
+
+def build_detector(cfg):
+    from mmdet.registry import MODELS
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))  # SyncBN heads on one CPU process
+    model.init_weights()
+    return model
+
+
+def tiny_config(name, **model_overrides):
+    """Config ``name`` with the tiny backbone (and the neck widths it needs)."""
+    cfg = Config.fromfile(str(DETECTION_CONFIGS / name))
+    cfg.model.backbone.update(TINY_BACKBONE)
+    cfg.model.neck.in_channels = [16 * 2 ** i for i in cfg.model.backbone.out_indices]
+    cfg.merge_from_dict(model_overrides)
+    return cfg
+
+
+def few_rois(name, stages=1):
+    """An R-CNN config made fast for a CPU step: 30 proposals and 16 sampled RoIs per image
+    (instead of 1000 and 512)."""
+    rcnn = 'model.train_cfg.rcnn' + ('.{}' if stages > 1 else '')
+    overrides = {'model.train_cfg.rpn_proposal.max_per_img': 30,
+                 'model.test_cfg.rpn.max_per_img': 30}
+    for stage in range(stages):
+        overrides[rcnn.format(stage) + '.sampler.num'] = 16
+    return tiny_config(name, **overrides)
+
+
+def small_dino(name):
+    """A DINO config made fast for a CPU step: 2 encoder/decoder layers, 50 queries."""
+    return tiny_config(name, **{'model.num_queries': 50, 'model.encoder.num_layers': 2,
+                                'model.decoder.num_layers': 2,
+                                'model.dn_cfg.group_cfg.num_dn_queries': 10})
+
+
+def demo_batch(coco_root, split='train', size=2):
+    """A collated batch of the generated set, loaded through the demo config's pipeline."""
+    from mmdet.registry import DATASETS
+    cfg = Config.fromfile(str(DEMO_CONFIG))
+    loader = cfg.train_dataloader if split == 'train' else cfg.val_dataloader
+    dataset_cfg = loader.dataset
+    dataset_cfg.data_root = coco_root
+    for transform in dataset_cfg.pipeline:
+        if transform.type == 'Resize':
+            transform.scale = (IMAGE_SIZE, IMAGE_SIZE)
+    dataset = DATASETS.build(dataset_cfg)
+    return pseudo_collate([dataset[i] for i in range(size)])
+
+
+def train_step_then_predict(cfg, batch):
+    torch.manual_seed(0)
+    model = build_detector(cfg)
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    before = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    model.train()
+    log_vars = model.train_step(batch, optim_wrapper)
+    model.eval()
+    with torch.no_grad():
+        predictions = model.val_step(batch)
+    changed = {k for k, v in model.backbone.state_dict().items() if not torch.equal(v, before[k])}
+    return model, {k: float(v) for k, v in log_vars.items()}, predictions, changed
+
+
+def check_predictions(predictions, with_masks):
+    assert len(predictions) == 2
+    for sample in predictions:
+        pred = sample.pred_instances
+        assert pred.bboxes.ndim == 2 and pred.bboxes.shape[1] == 4
+        assert len(pred.scores) == len(pred.labels) == len(pred.bboxes)
+        assert bool(((pred.scores >= 0) & (pred.scores <= 1)).all())
+        assert bool((pred.bboxes >= -1).all() and (pred.bboxes <= IMAGE_SIZE + 1).all())
+        if with_masks:
+            assert tuple(pred.masks.shape) == (len(pred.bboxes), IMAGE_SIZE, IMAGE_SIZE)
+
+
+# The generated data set -------------------------------------------------------------------------
+
+def test_generator_writes_coco_instances_whose_polygons_are_the_drawn_shapes(coco_root):
+    coco = COCO(annotation_file(coco_root, 'train'))
+    assert [c['name'] for c in coco.loadCats(coco.getCatIds())] == list(CLASSES)
+    assert len(coco.getImgIds()) == 4
+    annotations = coco.loadAnns(coco.getAnnIds())
+    assert 4 <= len(annotations) <= 12
+    for ann in annotations:
+        info = coco.loadImgs(ann['image_id'])[0]
+        image = cv2.imread(os.path.join(coco_root, 'train', info['file_name']))
+        assert image.shape == (IMAGE_SIZE, IMAGE_SIZE, 3)
+        x, y, w, h = ann['bbox']
+        assert 0 <= x and 0 <= y and x + w <= IMAGE_SIZE and y + h <= IMAGE_SIZE and w * h > 0
+        assert ann['iscrowd'] == 0 and 1 <= ann['category_id'] <= len(CLASSES)
+        mask = coco.annToMask(ann).astype(bool)
+        # the polygon's pixels are one flat fill colour (the background is textured), and
+        # its area is the mask's
+        pixels = image[mask].astype(int)
+        flat = np.abs(pixels - np.median(pixels, axis=0)).max(axis=1) <= 2
+        assert flat.mean() > 0.8
+        assert ann['area'] == pytest.approx(mask.sum(), rel=0.2)
+        ys, xs = np.nonzero(mask)
+        assert abs(xs.min() - x) <= 1.5 and abs(xs.max() + 1 - (x + w)) <= 1.5
+        assert abs(ys.min() - y) <= 1.5 and abs(ys.max() + 1 - (y + h)) <= 1.5
+
+
+def test_generator_is_deterministic_and_keeps_a_complete_set(tmp_path):
+    settings = dict(num_train=2, num_val=1, image_size=48, seed=3)
+    first, second = generate(str(tmp_path / 'a'), **settings), generate(str(tmp_path / 'b'),
+                                                                        **settings)
+    for split in ('train', 'val'):
+        with open(annotation_file(first, split)) as a, open(annotation_file(second, split)) as b:
+            assert json.load(a) == json.load(b)
+    assert (tmp_path / 'a' / 'train' / '000001.png').read_bytes() == \
+        (tmp_path / 'b' / 'train' / '000001.png').read_bytes()
+    stamp = os.path.getmtime(annotation_file(first, 'train'))
+    os.utime(annotation_file(first, 'train'), (stamp - 100, stamp - 100))
+    generate(first, **settings)  # same settings: kept
+    assert os.path.getmtime(annotation_file(first, 'train')) == stamp - 100
+    generate(first, **dict(settings, seed=4))  # other settings: rewritten
+    assert os.path.getmtime(annotation_file(first, 'train')) > stamp - 100
+    with open(annotation_file(first, 'train')) as a, open(annotation_file(second, 'train')) as b:
+        assert json.load(a) != json.load(b)
+
+
+@pytest.mark.parametrize('bad, word', [(dict(image_size=8), 'image_size'),
+                                       (dict(num_train=0), 'num_train'),
+                                       (dict(num_classes=7), 'num_classes'),
+                                       (dict(max_objects=0), 'max_objects')])
+def test_generator_refuses_bad_arguments(tmp_path, bad, word):
+    with pytest.raises(ValueError, match=word):
+        generate(str(tmp_path), **bad)
+
+
+# CocoMetric on the generated set ---------------------------------------------------------------
+
+def ground_truth_as_predictions(coco, box_shift=0.0):
+    """Data samples predicting every validation object exactly (boxes moved right by
+    ``box_shift`` of their width)."""
+    samples = []
+    for image_id in coco.getImgIds():
+        info = coco.loadImgs(image_id)[0]
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=image_id))
+        boxes = torch.tensor([[x + box_shift * w, y, x + w + box_shift * w, y + h]
+                              for x, y, w, h in (a['bbox'] for a in anns)])
+        masks = torch.from_numpy(np.stack([coco.annToMask(a) for a in anns])).bool()
+        samples.append(dict(img_id=image_id, ori_shape=(info['height'], info['width']),
+                            pred_instances=dict(
+                                bboxes=boxes, scores=torch.ones(len(anns)), masks=masks,
+                                labels=torch.tensor([a['category_id'] - 1 for a in anns]))))
+    return samples
+
+
+def coco_metrics(coco_root, samples):
+    from mmdet.evaluation import CocoMetric
+    metric = CocoMetric(ann_file=annotation_file(coco_root, 'val'), metric=['bbox', 'segm'])
+    metric.dataset_meta = dict(classes=CLASSES)
+    metric.process({}, samples)
+    return metric.evaluate(len(samples))
+
+
+def test_coco_metric_gives_1_for_ground_truth_and_less_for_shifted_boxes(coco_root):
+    coco = COCO(annotation_file(coco_root, 'val'))
+    exact = coco_metrics(coco_root, ground_truth_as_predictions(coco))
+    assert exact['coco/bbox_mAP'] == pytest.approx(1.0)
+    assert exact['coco/segm_mAP'] == pytest.approx(1.0)
+    shifted = coco_metrics(coco_root, ground_truth_as_predictions(coco, box_shift=0.25))
+    # IoU of a box shifted by a quarter of its width is 0.6: matched at IoU 0.5..0.6 only
+    assert 0.1 < shifted['coco/bbox_mAP'] < 0.35
+    assert shifted['coco/bbox_mAP_50'] == pytest.approx(1.0)
+    assert shifted['coco/segm_mAP'] == pytest.approx(1.0)
+
+
+# One training step and one inference step of each detector --------------------------------------
+
+def test_mask_rcnn_trains_and_predicts_boxes_and_masks(coco_root):
+    cfg = few_rois('coco/mask_rcnn_internimage_t_fpn_1x_coco.py')
+    batch = demo_batch(coco_root)
+    model, log_vars, predictions, changed = train_step_then_predict(cfg, batch)
+    for key in ('loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox', 'loss_mask'):
+        assert np.isfinite(log_vars[key]) and log_vars[key] > 0
+    assert 'levels.0.blocks.0.dcn.offset.weight' in changed
+    assert 'patch_embed.conv1.weight' in changed
+    check_predictions(predictions, with_masks=True)
+    # the get_flops path: raw head outputs of mode='tensor'
+    data = model.data_preprocessor(batch)
+    outputs = model(data['inputs'], data['data_samples'], mode='tensor')
+    assert isinstance(outputs, tuple) and len(outputs) > 0
+
+
+def test_cascade_mask_rcnn_trains_and_predicts(coco_root):
+    cfg = few_rois('coco/cascade_internimage_l_fpn_3x_coco.py', stages=3)
+    _, log_vars, predictions, changed = train_step_then_predict(cfg, demo_batch(coco_root))
+    for stage in range(3):
+        assert np.isfinite(log_vars[f's{stage}.loss_bbox'])
+        assert np.isfinite(log_vars[f's{stage}.loss_mask'])
+    assert 'levels.3.blocks.0.mlp.fc1.weight' in changed
+    check_predictions(predictions, with_masks=True)
+
+
+def test_dino_trains_and_predicts(coco_root):
+    cfg = small_dino('coco/dino_4scale_internimage_t_1x_coco.py')
+    _, log_vars, predictions, changed = train_step_then_predict(cfg, demo_batch(coco_root))
+    for key in ('loss_cls', 'loss_bbox', 'loss_iou', 'enc_loss_cls', 'dn_loss_cls',
+                'd0.loss_cls'):
+        assert np.isfinite(log_vars[key]), key
+    assert 'levels.1.blocks.0.dcn.offset.weight' in changed
+    check_predictions(predictions, with_masks=False)
+    assert all(len(p.pred_instances.bboxes) == cfg.model.test_cfg.max_per_img == 100
+               for p in predictions)
+
+
+def test_cb_dino_supervises_both_trunks(coco_root):
+    cfg = small_dino('coco/dino_4scale_cbinternimage_h_o365_coco.py')
+    cfg.model.backbone.update(dict(dw_kernel_size=3, level2_post_norm_block_ids=[0]))
+    batch = demo_batch(coco_root)
+    model, log_vars, predictions, changed = train_step_then_predict(cfg, batch)
+    assert np.isfinite(log_vars['assist.loss_cls']) and np.isfinite(log_vars['loss_cls'])
+    # the zero-initialised composite scales moved: the lead received the assisting features
+    assert {f'cb_modules.1.gamma{i}' for i in range(4)} <= changed
+    check_predictions(predictions, with_masks=False)
+
+    model.train()
+    data = model.data_preprocessor(batch, training=True)
+    losses = {}
+    for weight in (1.0, 0.5):
+        model.assist_loss_weight = weight
+        torch.manual_seed(1)  # the same denoising queries for both
+        losses[weight] = model(**data, mode='loss')
+    for key in ('assist.loss_cls', 'assist.d0.loss_bbox', 'assist.dn_loss_iou'):
+        torch.testing.assert_close(losses[0.5][key], 0.5 * losses[1.0][key])
+    torch.testing.assert_close(losses[0.5]['loss_cls'], losses[1.0]['loss_cls'])
+
+
+def test_config_layer_decay_and_offset_lr_reach_the_optimizer():
+    """Cascade L 3x: lr 2e-4, decay 0.90, offset/mask projections at 0.01. With depths
+    (1, 1, 1, 1) there are 6 layer ids; block 0 of level 0 is id 1, so its scale is 0.9^4."""
+    cfg = tiny_config('coco/cascade_internimage_l_fpn_3x_coco.py')
+    model = build_detector(cfg)
+    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    lr_of = {id(p): group['lr'] for group in optimizer.param_groups for p in group['params']}
+    params = dict(model.named_parameters())
+    block = 'backbone.levels.0.blocks.0.dcn.'
+    assert lr_of[id(params[block + 'input_proj.weight'])] == pytest.approx(2e-4 * 0.9 ** 4)
+    assert lr_of[id(params[block + 'offset.weight'])] == pytest.approx(2e-4 * 0.9 ** 4 * 0.01)
+    assert lr_of[id(params[block + 'mask.weight'])] == pytest.approx(2e-4 * 0.9 ** 4 * 0.01)
+    assert lr_of[id(params['backbone.patch_embed.conv1.weight'])] == \
+        pytest.approx(2e-4 * 0.9 ** 5)
+    assert lr_of[id(params['roi_head.bbox_head.0.fc_cls.weight'])] == pytest.approx(2e-4)
+
+
+# Checkpoints and the composite backbone ----------------------------------------------------------
+
+def classification_checkpoint(path):
+    """A published-layout classification checkpoint ({'model': ..., head included}) of a tiny
+    classifier with recognisable weights; returns its state dict."""
+    torch.manual_seed(0)
+    source = InternImageClassifier(**TINY_TRUNK, num_classes=5)
+    with torch.no_grad():
+        for p in source.parameters():
+            p.add_(0.25)
+    state_dict = source.state_dict()
+    torch.save({'model': state_dict, 'epoch': 299, 'max_accuracy': 83.5}, path)
+    return state_dict
+
+
+def test_classification_checkpoint_loads_into_a_detector_through_init_cfg(tmp_path):
+    weights = classification_checkpoint(tmp_path / 'internimage_tiny_1k.pth')
+    cfg = tiny_config('coco/mask_rcnn_internimage_b_fpn_1x_coco.py')
+    cfg.model.backbone.init_cfg = dict(type='Pretrained',
+                                       checkpoint=str(tmp_path / 'internimage_tiny_1k.pth'))
+    cfg.model.backbone.update(layer_scale=None, post_norm=False)  # the classifier's settings
+    backbone = build_detector(cfg).backbone.state_dict()
+    assert set(backbone) == {k for k in weights if not k.startswith(('head.', 'conv_head.'))}
+    for key, value in backbone.items():
+        torch.testing.assert_close(value, weights[key], msg=key)
+
+
+def test_composite_backbone_starts_as_the_plain_lead_and_loads_both_trunks(tmp_path):
+    weights = classification_checkpoint(tmp_path / 'internimage_tiny_1k.pth')
+    backbone = CBInternImage(**TINY_TRUNK, out_indices=(1, 2, 3), init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'internimage_tiny_1k.pth')))
+    backbone.init_weights()
+    assist, lead = backbone.cb_modules
+    assert not hasattr(lead, 'patch_embed')
+    for key, value in assist.state_dict().items():
+        torch.testing.assert_close(value, weights[key], msg=key)
+    for key, value in lead.state_dict().items():
+        expected = torch.zeros_like(value) if key.startswith('gamma') else weights[key]
+        torch.testing.assert_close(value, expected, msg=key)
+
+    backbone.eval()
+    image = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assist_maps, lead_maps = backbone(image)
+        # zero composite scales: both trunks hold the same weights, so the same maps
+        for a, b in zip(assist_maps, lead_maps):
+            torch.testing.assert_close(a, b)
+        assert [m.shape[1] for m in lead_maps] == list(backbone.out_channels) == [32, 64, 128]
+        for i in range(4):
+            getattr(lead, f'gamma{i}').fill_(0.5)
+        _, mixed = backbone(image)
+    assert not torch.allclose(mixed[0], lead_maps[0])
+
+    composite = tmp_path / 'cb_detector.pth'
+    torch.save({'state_dict': {'backbone.' + k: v for k, v in backbone.state_dict().items()},
+                'meta': {}}, composite)
+    reloaded = CBInternImage(**TINY_TRUNK, init_cfg=dict(type='Pretrained',
+                                                          checkpoint=str(composite)))
+    reloaded.init_weights()
+    torch.testing.assert_close(reloaded.cb_modules[1].gamma2, torch.full((64,), 0.5))
+
+
+def test_composite_backbone_refuses_bad_input():
+    with pytest.raises(ValueError, match='out_indices'):
+        CBInternImage(**TINY_TRUNK, out_indices=(1, 4))
+    with pytest.raises(ValueError, match=r'\(N, 3, H, W\)'):
+        CBInternImage(**TINY_TRUNK)(torch.randn(1, 1, 32, 32))
+
+
+# The image demo -------------------------------------------------------------------------------
+
+def test_image_demo_draws_the_detections(coco_root, tmp_path):
+    from detection.visualize import run_image_demo
+    cfg = Config.fromfile(str(DEMO_CONFIG))
+    cfg.model.backbone.update(TINY_BACKBONE)
+    cfg.model.neck.in_channels = [16, 32, 64, 128]
+    config_path = tmp_path / 'tiny_demo.py'
+    cfg.dump(str(config_path))
+    model = build_detector(cfg)
+    checkpoint = tmp_path / 'tiny_demo.pth'
+    torch.save({'state_dict': model.state_dict(),
+                'meta': {'dataset_meta': {'classes': CLASSES}}}, checkpoint)
+    image = os.path.join(coco_root, 'val', '000001.png')
+    out_file = tmp_path / 'picture.png'
+    result = run_image_demo(str(config_path), str(checkpoint), image, str(out_file),
+                            score_thr=0.0)
+    assert len(result.pred_instances) > 0  # untrained, but 4-class scores pass 0
+    picture, original = cv2.imread(str(out_file)), cv2.imread(image)
+    assert picture.shape == original.shape
+    assert (np.abs(picture.astype(int) - original).sum(axis=2) > 30).mean() > 0.01
+    with pytest.raises(ValueError, match='score_thr'):
+        run_image_demo(str(config_path), str(checkpoint), image, str(out_file), score_thr=2)

@@ -1,0 +1,154 @@
+"""Every detection config reads, builds through mmdet's MODELS (full size, on the meta device, so
+T..G and CB-H take no memory or time), wires its neck to its backbone, and carries the published
+recipe (REFERENCE.md section 5) to the optimizer, schedule and model."""
+import glob
+from pathlib import Path
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import classification  # noqa: F401  (registers the backbone and the optimizer constructor)
+import detection  # noqa: F401  (registers CBInternImage and CBDINO)
+from classification.variants import VARIANTS
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = sorted(glob.glob(str(ROOT / 'configs' / 'detection' / '**' / '*.py'), recursive=True))
+
+
+def config_id(path):
+    return Path(path).stem
+
+
+def load(name):
+    return Config.fromfile(str(ROOT / 'configs' / 'detection' / name))
+
+
+def backbone_matches_variant(backbone_cfg, variant):
+    """The architecture keys of the config's backbone equal those of the named variant."""
+    expected = VARIANTS[variant]
+    return all(list(backbone_cfg[k]) == list(v) if isinstance(v, (list, tuple))
+               else backbone_cfg[k] == v for k, v in expected.items()
+               if k not in ('layer_scale', 'use_clip_projector'))
+
+
+def test_every_config_is_found():
+    names = {config_id(p) for p in CONFIGS}
+    assert len(CONFIGS) == 16
+    for expected in ('mask_rcnn_internimage_t_fpn_3x_coco', 'cascade_internimage_xl_fpn_1x_coco',
+                     'dino_4scale_internimage_g_o365_coco',
+                     'dino_4scale_cbinternimage_h_o365_coco',
+                     'mask_rcnn_internimage_demo_shapes'):
+        assert expected in names
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=config_id)
+def test_config_builds_with_a_wired_neck(path):
+    from mmdet.registry import MODELS
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmdet'
+    assert cfg.custom_imports.imports == ['classification', 'detection']
+    init_default_scope('mmdet')
+    with torch.device('meta'):
+        model = MODELS.build(cfg.model)
+    assert type(model).__name__ == cfg.model.type
+    assert list(cfg.model.neck.in_channels) == list(model.backbone.out_channels)
+    assert cfg.optim_wrapper.constructor == 'InternImageLayerDecayConstructor'
+
+
+PUBLISHED = {
+    # config: (variant, drop path, lr, weight decay, layer decay, offset lr scale, epochs)
+    'coco/mask_rcnn_internimage_t_fpn_1x_coco.py': ('internimage_t', 0.2, 1e-4, 0.05, 1.0, 1, 12),
+    'coco/mask_rcnn_internimage_s_fpn_1x_coco.py': ('internimage_s', 0.3, 1e-4, 0.05, 1.0, 1, 12),
+    'coco/mask_rcnn_internimage_b_fpn_1x_coco.py': ('internimage_b', 0.4, 1e-4, 0.05, 1.0, 1, 12),
+    'coco/mask_rcnn_internimage_t_fpn_3x_coco.py': ('internimage_t', 0.2, 1e-4, 0.05, 1.0, 1, 36),
+    'coco/mask_rcnn_internimage_s_fpn_3x_coco.py': ('internimage_s', 0.3, 1e-4, 0.05, 1.0, 1, 36),
+    'coco/mask_rcnn_internimage_b_fpn_3x_coco.py': ('internimage_b', 0.4, 1e-4, 0.05, 1.0, 1, 36),
+    'coco/cascade_internimage_l_fpn_1x_coco.py': ('internimage_l', 0.4, 1e-4, 0.05, 0.94, 1, 12),
+    'coco/cascade_internimage_xl_fpn_1x_coco.py': ('internimage_xl', 0.4, 1e-4, 0.05, 0.94, 1,
+                                                   12),
+    'coco/cascade_internimage_l_fpn_3x_coco.py': ('internimage_l', 0.4, 2e-4, 0.05, 0.90, 0.01,
+                                                  36),
+    'coco/cascade_internimage_xl_fpn_3x_coco.py': ('internimage_xl', 0.6, 2e-4, 0.05, 0.90, 0.01,
+                                                   36),
+    'coco/dino_4scale_internimage_t_1x_coco.py': ('internimage_t', 0.2, 1e-4, 1e-4, 0.9, 1, 12),
+    'coco/dino_4scale_internimage_l_1x_coco.py': ('internimage_l', 0.4, 1e-4, 1e-4, 0.9, 1, 12),
+    'coco/dino_4scale_internimage_h_o365_coco.py': ('internimage_h', 0.5, 1e-4, 1e-4, 0.94, 1e-3,
+                                                    None),
+    'coco/dino_4scale_internimage_g_o365_coco.py': ('internimage_g', 0.5, 1e-4, 1e-4, 0.94, 1e-3,
+                                                    None),
+    'coco/dino_4scale_cbinternimage_h_o365_coco.py': ('internimage_h', 0.5, 1e-4, 1e-4, 0.94,
+                                                      1e-3, None),
+}
+
+
+@pytest.mark.parametrize('name', sorted(PUBLISHED))
+def test_config_follows_the_published_recipe(name):
+    variant, drop_path, lr, weight_decay, decay, offset_scale, epochs = PUBLISHED[name]
+    cfg = load(name)
+    backbone = cfg.model.backbone
+    assert backbone_matches_variant(backbone, variant)
+    assert backbone.drop_path_rate == drop_path
+    assert backbone.norm_layer == 'LN'
+    optimizer, paramwise = cfg.optim_wrapper.optimizer, cfg.optim_wrapper.paramwise_cfg
+    assert (optimizer.type, optimizer.lr, optimizer.weight_decay) == ('AdamW', lr, weight_decay)
+    assert paramwise.layer_decay_rate == decay
+    assert paramwise.get('offset_lr_scale', 1) == offset_scale
+    if epochs is not None:
+        assert cfg.train_cfg.max_epochs == epochs
+        assert cfg.param_scheduler[-1].end == epochs
+    if 'dino' in name:
+        assert cfg.model.num_queries == 900
+        assert tuple(backbone.out_indices) == (1, 2, 3)
+        assert cfg.model.neck.type == 'ChannelMapper' and cfg.model.neck.num_outs == 4
+        assert cfg.optim_wrapper.clip_grad.max_norm == 0.1
+    else:
+        assert backbone.layer_scale == 1.0 and tuple(backbone.out_indices) == (0, 1, 2, 3)
+
+
+def test_3x_configs_train_36_epochs_with_multi_scale_crop():
+    cfg = load('coco/mask_rcnn_internimage_s_fpn_3x_coco.py')
+    assert [s.milestones for s in cfg.param_scheduler if s.type == 'MultiStepLR'] == [[27, 33]]
+    choice = next(t for t in cfg.train_dataloader.dataset.pipeline if t.type == 'RandomChoice')
+    crop_branch = choice.transforms[1]
+    assert [t.type for t in crop_branch] == ['RandomChoiceResize', 'RandomCrop',
+                                             'RandomChoiceResize']
+    assert crop_branch[1].crop_size == (384, 600)
+    assert choice.transforms[0][0].scales[0] == (480, 1333)
+    assert choice.transforms[0][0].scales[-1] == (800, 1333)
+    cascade = load('coco/cascade_internimage_l_fpn_3x_coco.py')
+    assert cascade.custom_hooks[0].type == 'EMAHook'
+
+
+def test_h_g_and_cb_configs_use_the_published_large_model_settings():
+    for name in ('dino_4scale_internimage_h_o365_coco.py', 'dino_4scale_internimage_g_o365_coco.py',
+                 'dino_4scale_cbinternimage_h_o365_coco.py'):
+        cfg = load('coco/' + name)
+        assert cfg.model.backbone.with_cp is True
+        assert cfg.model.dn_cfg.group_cfg.num_dn_queries == 1000
+        assert cfg.train_cfg.type == 'IterBasedTrainLoop' and cfg.train_cfg.max_iters == 20000
+        assert cfg.train_dataloader.batch_size == 1
+    cb = load('coco/dino_4scale_cbinternimage_h_o365_coco.py').model
+    assert (cb.type, cb.backbone.type, cb.assist_loss_weight) == ('CBDINO', 'CBInternImage', 0.5)
+
+
+def test_large_backbones_have_the_published_size():
+    """Parameter counts of the configs' backbones (meta device) against the variants' published
+    sizes (less the classification head): the config's architecture keys are not mistyped."""
+    from mmdet.registry import MODELS
+    init_default_scope('mmdet')
+    expected_millions = {'coco/cascade_internimage_xl_fpn_1x_coco.py': 335,
+                         'coco/dino_4scale_internimage_h_o365_coco.py': 1080}
+    for name, published in expected_millions.items():
+        with torch.device('meta'):
+            backbone = MODELS.build(load(name).model.backbone)
+        count = sum(p.numel() for p in backbone.parameters()) / 1e6
+        assert 0.85 * published < count < published
+    with torch.device('meta'):
+        cb = MODELS.build(load('coco/dino_4scale_cbinternimage_h_o365_coco.py').model.backbone)
+        single = MODELS.build(load('coco/dino_4scale_internimage_h_o365_coco.py').model.backbone)
+    cb_count = sum(p.numel() for p in cb.parameters())
+    single_count = sum(p.numel() for p in single.parameters())
+    # two trunks, one stem, plus the composite connections (a few percent)
+    assert 2 * single_count < cb_count < 2.1 * single_count
