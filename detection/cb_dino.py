@@ -9,6 +9,7 @@ from mmdet.registry import MODELS
 
 @MODELS.register_module()
 class CBDINO(DINO):
+    """DINO whose training also supervises the assisting trunk of a composite backbone."""
 
     def __init__(self, *args, assist_loss_weight=0.5, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,7 +6,8 @@ The assisting trunk runs first; every level output of it is mapped to each lower
 The lead trunk starts from the assisting trunk's stem output and adds, before each of its
 levels, that sum times a zero-initialised per-channel scale, so training starts from the plain
 backbone. Parameter names follow the published release (``cb_modules.{0,1}``,
-``cb_modules.1.gamma{i}``, ``cb_linears.{i}.{j}``), so its detector checkpoints load."""
+``cb_modules.1.gamma{i}``, ``cb_linears.{i}.{j}``), so the backbone part of its checkpoints
+loads."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

@@ -76,6 +76,16 @@ def check_arguments(num_train, num_val, image_size, num_classes, max_objects):
         raise ValueError('detection demo data: ' + '; '.join(problems))
 
 
+def is_complete(out_dir, settings):
+    stamp = os.path.join(out_dir, STAMP)
+    if not os.path.isfile(stamp):
+        return False
+    with open(stamp) as f:
+        if json.load(f) != settings:
+            return False
+    return all(os.path.isfile(annotation_file(out_dir, split)) for split in SPLITS)
+
+
 def generate(out_dir, num_train=320, num_val=64, image_size=160, seed=0, num_classes=4,
              max_objects=4):
     """Writes the set under ``out_dir`` unless the same set is already complete there; returns
@@ -97,13 +107,3 @@ def generate(out_dir, num_train=320, num_val=64, image_size=160, seed=0, num_cla
     with open(stamp, 'w') as f:
         json.dump(settings, f)
     return out_dir
-
-
-def is_complete(out_dir, settings):
-    stamp = os.path.join(out_dir, STAMP)
-    if not os.path.isfile(stamp):
-        return False
-    with open(stamp) as f:
-        if json.load(f) != settings:
-            return False
-    return all(os.path.isfile(annotation_file(out_dir, split)) for split in SPLITS)

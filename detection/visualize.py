@@ -10,7 +10,7 @@ from mmdet.visualization import DetLocalVisualizer
 def draw_detections(image, result, dataset_meta, out_file, score_thr=0.3):
     """Saves ``image`` (RGB array) with the detections of ``result`` (a DetDataSample) scoring
     at least ``score_thr``; class names and colours come from ``dataset_meta``."""
-    visualizer = DetLocalVisualizer.get_instance(f'image_demo_{os.getpid()}')
+    visualizer = DetLocalVisualizer.get_instance('detection_image_demo')
     visualizer.dataset_meta = dataset_meta
     visualizer.add_datasample('result', image, data_sample=result, draw_gt=False, show=False,
                               pred_score_thr=score_thr, out_file=out_file)

@@ -106,6 +106,17 @@ def train_step_then_predict(cfg, batch):
     return model, {k: float(v) for k, v in log_vars.items()}, predictions, changed
 
 
+def raw_outputs(model):
+    """``mode='tensor'`` (what a FLOPs counter runs) on a random batch: mmdet's detectors need
+    only ``img_shape`` and ``batch_input_shape`` in the data samples."""
+    from mmdet.structures import DetDataSample
+    size = (IMAGE_SIZE, IMAGE_SIZE)
+    samples = [DetDataSample(metainfo=dict(img_shape=size, batch_input_shape=size))] * 2
+    model.eval()
+    with torch.no_grad():
+        return model(torch.randn(2, 3, *size), samples, mode='tensor')
+
+
 def check_predictions(predictions, with_masks):
     assert len(predictions) == 2
     for sample in predictions:
@@ -212,6 +223,28 @@ def test_coco_metric_gives_1_for_ground_truth_and_less_for_shifted_boxes(coco_ro
     assert shifted['coco/segm_mAP'] == pytest.approx(1.0)
 
 
+# The demo config through mmengine's Runner (what tools/train.py and tools/test.py run) ----------
+
+def test_demo_config_trains_evaluates_and_saves_through_the_runner(coco_root, tmp_path):
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(str(DEMO_CONFIG))
+    options = {'work_dir': str(tmp_path), 'train_cfg.max_epochs': 1, 'train_cfg.val_interval': 1,
+               'default_hooks.checkpoint.interval': 1, 'default_hooks.logger.interval': 1,
+               'val_evaluator.ann_file': annotation_file(coco_root, 'val'),
+               'test_evaluator.ann_file': annotation_file(coco_root, 'val')}
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options.update({f'{loader}.num_workers': 0, f'{loader}.batch_size': 2,
+                        f'{loader}.dataset.data_root': coco_root})
+    cfg.merge_from_dict(options)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 2  # 4 training images, batches of 2
+    assert os.path.isfile(tmp_path / 'epoch_1.pth')
+    metrics = runner.test()
+    for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP'):
+        assert 0 <= metrics[key] <= 1
+
+
 # One training step and one inference step of each detector --------------------------------------
 
 def test_mask_rcnn_trains_and_predicts_boxes_and_masks(coco_root):
@@ -223,10 +256,8 @@ def test_mask_rcnn_trains_and_predicts_boxes_and_masks(coco_root):
     assert 'levels.0.blocks.0.dcn.offset.weight' in changed
     assert 'patch_embed.conv1.weight' in changed
     check_predictions(predictions, with_masks=True)
-    # the get_flops path: raw head outputs of mode='tensor'
-    data = model.data_preprocessor(batch)
-    outputs = model(data['inputs'], data['data_samples'], mode='tensor')
-    assert isinstance(outputs, tuple) and len(outputs) > 0
+    (roi_outputs,) = raw_outputs(model)
+    assert roi_outputs[0].shape[1] == 81  # class scores of mmdet's 80 classes + background
 
 
 def test_cascade_mask_rcnn_trains_and_predicts(coco_root):
@@ -241,7 +272,7 @@ def test_cascade_mask_rcnn_trains_and_predicts(coco_root):
 
 def test_dino_trains_and_predicts(coco_root):
     cfg = small_dino('coco/dino_4scale_internimage_t_1x_coco.py')
-    _, log_vars, predictions, changed = train_step_then_predict(cfg, demo_batch(coco_root))
+    model, log_vars, predictions, changed = train_step_then_predict(cfg, demo_batch(coco_root))
     for key in ('loss_cls', 'loss_bbox', 'loss_iou', 'enc_loss_cls', 'dn_loss_cls',
                 'd0.loss_cls'):
         assert np.isfinite(log_vars[key]), key
@@ -249,17 +280,20 @@ def test_dino_trains_and_predicts(coco_root):
     check_predictions(predictions, with_masks=False)
     assert all(len(p.pred_instances.bboxes) == cfg.model.test_cfg.max_per_img == 100
                for p in predictions)
+    class_scores, boxes = raw_outputs(model)
+    assert class_scores.shape == (2, 2, 50, 80)  # decoder layers, images, queries, classes
 
 
 def test_cb_dino_supervises_both_trunks(coco_root):
     cfg = small_dino('coco/dino_4scale_cbinternimage_h_o365_coco.py')
-    cfg.model.backbone.update(dict(dw_kernel_size=3, level2_post_norm_block_ids=[0]))
+    cfg.model.backbone.level2_post_norm_block_ids = [0]  # H's settings otherwise
     batch = demo_batch(coco_root)
     model, log_vars, predictions, changed = train_step_then_predict(cfg, batch)
     assert np.isfinite(log_vars['assist.loss_cls']) and np.isfinite(log_vars['loss_cls'])
     # the zero-initialised composite scales moved: the lead received the assisting features
     assert {f'cb_modules.1.gamma{i}' for i in range(4)} <= changed
     check_predictions(predictions, with_masks=False)
+    assert raw_outputs(model)[0].shape == (2, 2, 50, 80)  # the lead branch only
 
     model.train()
     data = model.data_preprocessor(batch, training=True)

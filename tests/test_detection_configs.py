@@ -1,6 +1,8 @@
 """Every detection config reads, builds through mmdet's MODELS (full size, on the meta device, so
 T..G and CB-H take no memory or time), wires its neck to its backbone, and carries the published
 recipe (REFERENCE.md section 5) to the optimizer, schedule and model."""
+import copy
+import functools
 import glob
 from pathlib import Path
 
@@ -21,8 +23,14 @@ def config_id(path):
     return Path(path).stem
 
 
+@functools.lru_cache(maxsize=None)
+def parse(path):
+    return Config.fromfile(str(path))
+
+
 def load(name):
-    return Config.fromfile(str(ROOT / 'configs' / 'detection' / name))
+    """The config ``name`` (relative to configs/detection), parsed once per session."""
+    return copy.deepcopy(parse(ROOT / 'configs' / 'detection' / name))
 
 
 def backbone_matches_variant(backbone_cfg, variant):
@@ -46,7 +54,7 @@ def test_every_config_is_found():
 @pytest.mark.parametrize('path', CONFIGS, ids=config_id)
 def test_config_builds_with_a_wired_neck(path):
     from mmdet.registry import MODELS
-    cfg = Config.fromfile(path)
+    cfg = load(Path(path).relative_to(ROOT / 'configs' / 'detection'))
     assert cfg.default_scope == 'mmdet'
     assert cfg.custom_imports.imports == ['classification', 'detection']
     init_default_scope('mmdet')
