@@ -9,7 +9,6 @@ import logging
 import os
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from mmengine.logging import print_log
 
@@ -18,29 +17,18 @@ HEAD_PREFIXES = ('conv_head.', 'head.', 'dcnv3_head_x4.', 'dcnv3_head_x3.', 'cli
                  'fc_norm.')
 WRAPPER_PREFIX = 'module.'
 BACKBONE_PREFIX = 'backbone.'
+# Our classification training model (classification.model) holds the network as `classifier`.
+CLASSIFIER_PREFIX = 'classifier.'
 STATE_DICT_KEYS = ('state_dict', 'model')
 
 
-def _numpy_globals():
-    """The numpy types that mmcv/mmengine checkpoint metadata holds (scalars such as a best
-    score, small arrays), under both their numpy 2 and numpy 1 pickle names. Only the plain
-    numeric, bool and str dtypes: safe to rebuild, unlike arbitrary objects."""
-    multiarray = np._core.multiarray
-    dtype_classes = [type(np.dtype(code)) for code in '?bhilqBHILQefdgFDGU']
-    return [multiarray.scalar, (multiarray.scalar, 'numpy.core.multiarray.scalar'),
-            multiarray._reconstruct,
-            (multiarray._reconstruct, 'numpy.core.multiarray._reconstruct'),
-            np.ndarray, np.dtype, *dtype_classes]
-
-
 def read_checkpoint(path):
-    """The checkpoint at ``path``, loaded on the CPU with weights-only unpickling (numpy
-    metadata allowed in this call only, nothing else)."""
+    """The checkpoint at ``path``, loaded on the CPU with weights-only unpickling (plus the
+    metadata types of ``safe_loading``, allowed when the package is imported)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'InternImage checkpoint not found: {path}')
-    with torch.serialization.safe_globals(_numpy_globals()):
-        return torch.load(path, map_location='cpu', weights_only=True)
+    return torch.load(path, map_location='cpu', weights_only=True)
 
 
 def _strip(state_dict, prefix):
@@ -63,13 +51,14 @@ def extract_state_dict(checkpoint, use_ema=False, logger='current'):
                          f'{STATE_DICT_KEYS} or a plain state dict, got non-tensor entries '
                          f'{not_tensors[:5]}')
     state_dict = _strip(state_dict, WRAPPER_PREFIX)
-    if any(k.startswith(BACKBONE_PREFIX) for k in state_dict):
-        others = [k for k in state_dict if not k.startswith(BACKBONE_PREFIX)]
-        if others:
-            print_log(f'InternImage checkpoint: kept the backbone, left out {len(others)} '
-                      f'entries of the rest of the model (e.g. {others[0]})', logger)
-        state_dict = {k[len(BACKBONE_PREFIX):]: v for k, v in state_dict.items()
-                      if k.startswith(BACKBONE_PREFIX)}
+    for prefix in (BACKBONE_PREFIX, CLASSIFIER_PREFIX):
+        if any(k.startswith(prefix) for k in state_dict):
+            others = [k for k in state_dict if not k.startswith(prefix)]
+            if others:
+                print_log(f'InternImage checkpoint: kept the {prefix[:-1]}, left out '
+                          f'{len(others)} entries of the rest of the model (e.g. {others[0]})',
+                          logger)
+            return {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
     return state_dict
 
 
@@ -153,13 +142,13 @@ def load_checkpoint(model, path, strict=False, use_ema=False, class_indices=None
 
 def mm_checkpoint(state_dict, to='backbone'):
     """A checkpoint that mmengine's ``load_from`` (and our loader) accepts: ``to='backbone'``
-    keeps the backbone under ``backbone.`` for mmdet/mmseg models, ``to='classifier'`` keeps
-    every key as the classifier names it."""
+    keeps the backbone under ``backbone.`` for mmdet/mmseg models, ``to='classifier'`` the
+    whole network, head included, under ``classifier.`` for our classification model."""
     if to == 'backbone':
         weights = {BACKBONE_PREFIX + k: v for k, v in state_dict.items()
                    if not k.startswith(HEAD_PREFIXES)}
     elif to == 'classifier':
-        weights = dict(state_dict)
+        weights = {CLASSIFIER_PREFIX + k: v for k, v in state_dict.items()}
     else:
         raise ValueError(f"to must be 'backbone' or 'classifier', got '{to}'")
     return {'state_dict': weights, 'meta': {}}

@@ -6,6 +6,19 @@ from . import _extension
 from ._checks import check_arguments
 from .reference import dcnv3_reference
 
+
+def _autocast_inputs(input, offset, mask):
+    """Under autocast the linear projections feeding the op return the autocast dtype while the
+    softmax-normalised mask stays float32; the op then runs in the autocast dtype, as matmuls
+    do. Outside autocast mixed dtypes stay an error (check_arguments)."""
+    device_type = input.device.type
+    if not (torch.amp.is_autocast_available(device_type)  # e.g. the meta device is not
+            and torch.is_autocast_enabled(device_type)):
+        return input, offset, mask
+    dtype = torch.get_autocast_dtype(device_type)
+    return input.to(dtype), offset.to(dtype), mask.to(dtype)
+
+
 def dcnv3(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
           dilation_w, group, group_channels, offset_scale, im2col_step, remove_center=False):
     """Deformable sampling of REFERENCE.md section 1 on channels-last tensors.
@@ -13,8 +26,9 @@ def dcnv3(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pa
     input (N, H, W, group*group_channels), offset (N, H_out, W_out, group*P*2) as [g][p][x, y],
     mask (N, H_out, W_out, group*P) (already normalised by the caller); returns
     (N, H_out, W_out, group*group_channels). Runs the compiled kernels when they are built and
-    the pure-PyTorch reference otherwise.
+    the pure-PyTorch reference otherwise; under autocast, in the autocast dtype.
     """
+    input, offset, mask = _autocast_inputs(input, offset, mask)
     params = (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, group,
               group_channels, float(offset_scale), im2col_step, bool(remove_center))
     check_arguments(input, offset, mask, *params)

@@ -159,3 +159,16 @@ def test_non_contiguous_inputs_are_handled():
     torch.testing.assert_close(dcnv3(wide_x, offset, mask, *op_args()), expected)
     torch.testing.assert_close(dcnv3(x_t, offset.transpose(1, 2).contiguous().transpose(1, 2),
                                      mask, *op_args()), expected)
+
+
+def test_autocast_runs_the_op_in_the_autocast_dtype():
+    # what AMP training feeds the op: projections in bfloat16, the softmax'd mask in float32
+    x, offset, mask = make_inputs(dtype=torch.float32)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = dcnv3(x.bfloat16(), offset.bfloat16(), mask, *op_args())
+    assert out.dtype == torch.bfloat16
+    expected = dcnv3_reference(x.double(), offset.bfloat16().double(),
+                               mask.bfloat16().double(), *op_args())
+    assert torch.allclose(out.double(), expected, rtol=2e-2, atol=2e-4)
+    with pytest.raises(TypeError, match='mask has dtype torch.float32'):
+        dcnv3(x.bfloat16(), offset.bfloat16(), mask, *op_args())  # outside autocast

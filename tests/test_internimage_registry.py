@@ -30,12 +30,14 @@ def test_mmdet_builds_backbone_and_fpn_wires_itself():
 
 
 def test_mmseg_builds_backbone_and_uper_head():
+    from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS as SEG_MODELS
     backbone = SEG_MODELS.build(TINY)
     assert isinstance(backbone, InternImage)
-    head = SEG_MODELS.build(dict(type='UPerHead', in_channels=list(backbone.out_channels),
-                                 in_index=[0, 1, 2, 3], channels=8, num_classes=5,
-                                 norm_cfg=dict(type='BN', requires_grad=True)))
+    with DefaultScope.overwrite_default_scope('mmseg'):  # other tests may leave mmdet's
+        head = SEG_MODELS.build(dict(type='UPerHead', in_channels=list(backbone.out_channels),
+                                     in_index=[0, 1, 2, 3], channels=8, num_classes=5,
+                                     norm_cfg=dict(type='BN', requires_grad=True)))
     head.eval()
     logits = head(backbone(torch.randn(1, 3, 64, 64)))
     assert logits.shape == (1, 5, 16, 16)

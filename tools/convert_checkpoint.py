@@ -21,7 +21,8 @@ def parse_args(argv=None):
     parser.add_argument('dst', help='where to write the converted checkpoint')
     parser.add_argument('--to', choices=('backbone', 'classifier'), default='backbone',
                         help="'backbone': keys under backbone. for detectors/segmentors; "
-                             "'classifier': the whole classifier, head included")
+                             "'classifier': the whole classifier, head included, under classifier. "
+                             'for the classification configs')
     parser.add_argument('--use-ema', action='store_true',
                         help="take the 'model_ema' weights of a classification checkpoint")
     parser.add_argument('--class-indices',

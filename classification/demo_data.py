@@ -1,0 +1,51 @@
+"""The embedded classification data set: one rendered shape per image on a textured background,
+the class being the shape's kind, written in the ImageNet folder layout (train/<class>/*.png,
+val/<class>/*.png). Deterministic for a seed; a finished set is recognised and kept."""
+import json
+import os
+import shutil
+
+import cv2
+import numpy as np
+
+from .synthetic_shapes import (SHAPE_KINDS, fill_polygon, random_colour, shape_polygon,
+                               textured_background)
+
+STAMP = 'generated.json'
+
+
+def render_sample(rng, kind, size):
+    """A (size, size, 3) RGB image of one ``kind`` shape at a random place, size and angle."""
+    image = textured_background(rng, size, size)
+    radius = rng.uniform(0.22, 0.42) * size
+    center = rng.uniform(radius, size - radius, size=2)
+    polygon = shape_polygon(kind, center, radius, rng.uniform(0, 2 * np.pi))
+    return fill_polygon(image, polygon, random_colour(rng))
+
+
+def generate(out_dir, num_train_per_class=60, num_val_per_class=20, image_size=64, seed=0,
+             num_classes=len(SHAPE_KINDS)):
+    """Writes the set under ``out_dir`` unless the same set is already there; returns out_dir."""
+    if not 1 < num_classes <= len(SHAPE_KINDS):
+        raise ValueError(f'num_classes must be in [2, {len(SHAPE_KINDS)}], got {num_classes}')
+    if min(num_train_per_class, num_val_per_class) < 1 or image_size < 16:
+        raise ValueError('need at least one image per class and split, and image_size >= 16')
+    settings = dict(num_train_per_class=num_train_per_class, image_size=image_size, seed=seed,
+                    num_val_per_class=num_val_per_class, num_classes=num_classes)
+    stamp = os.path.join(out_dir, STAMP)
+    if os.path.isfile(stamp):
+        with open(stamp) as f:
+            if json.load(f) == settings:
+                return out_dir
+    rng = np.random.default_rng(seed)
+    for split, count in (('train', num_train_per_class), ('val', num_val_per_class)):
+        shutil.rmtree(os.path.join(out_dir, split), ignore_errors=True)  # no stale images
+        for kind in SHAPE_KINDS[:num_classes]:
+            folder = os.path.join(out_dir, split, kind)
+            os.makedirs(folder, exist_ok=True)
+            for i in range(count):
+                image = render_sample(rng, kind, image_size)
+                cv2.imwrite(os.path.join(folder, f'{kind}_{i:04d}.png'), image[..., ::-1])
+    with open(stamp, 'w') as f:
+        json.dump(settings, f)
+    return out_dir

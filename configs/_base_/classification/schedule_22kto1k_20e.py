@@ -1,0 +1,16 @@
+# The published ImageNet-22k -> 1k fine-tune: 20 epochs, AdamW lr 2e-5 (per 512 images, scaled by
+# auto_scale_lr), layer-wise lr decay 0.9, label smoothing 0.3, EMA. The two warmup epochs and
+# the absence of Mixup are our choices (not stated in REFERENCE.md).
+_base_ = './schedule_in1k_300e.py'
+
+max_epochs = 20
+warmup_epochs = 2
+
+optim_wrapper = dict(optimizer=dict(lr=2e-5), paramwise_cfg=dict(layer_decay_rate=0.9))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0, end=warmup_epochs,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=1e-7, by_epoch=True, begin=warmup_epochs,
+         end=max_epochs, convert_to_iter_based=True)]
+train_cfg = dict(max_epochs=max_epochs)
+model = dict(mixup=None, label_smoothing=0.3)

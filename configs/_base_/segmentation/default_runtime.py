@@ -1,0 +1,15 @@
+# Runtime of the segmentation configs: mmseg's (default_scope 'mmseg', SegLocalVisualizer,
+# SegTTAModel for multi-scale testing) plus our code loaded by custom_imports, so that mmseg's
+# own train/test scripts run these configs too. Logs and checkpoints by iteration: one latest
+# checkpoint for resuming (published: every 1000 iterations) and the best mIoU.
+_base_ = 'mmseg::_base_/default_runtime.py'
+
+custom_imports = dict(imports=['classification', 'segmentation'], allow_failed_imports=False)
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=1,
+                    save_best='mIoU', rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'))

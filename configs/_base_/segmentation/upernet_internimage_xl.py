@@ -1,0 +1,17 @@
+# UperNet on InternImage-XL, the recipe the published ADE20K and Cityscapes configs share:
+# ImageNet-22k pretrained backbone (384), drop path 0.4, AdamW lr 2e-5 with layer decay 0.94,
+# gradient clipping at norm 0.1.
+# Pretrained backbone:
+# https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_xl_22k_192to384.pth
+_base_ = ['./upernet_internimage.py', './schedule_160k.py', './default_runtime.py']
+
+model = dict(
+    backbone=dict(
+        channels=192, depths=[5, 5, 24, 5], groups=[12, 24, 48, 96], drop_path_rate=0.4,
+        post_norm=True, offset_scale=2.0,
+        init_cfg=dict(type='Pretrained',
+                      checkpoint='checkpoints/internimage_xl_22k_192to384.pth')),
+    decode_head=dict(in_channels=[192, 384, 768, 1536]),
+    auxiliary_head=dict(in_channels=768))
+optim_wrapper = dict(optimizer=dict(lr=2e-5), paramwise_cfg=dict(layer_decay_rate=0.94),
+                     clip_grad=dict(max_norm=0.1, norm_type=2))

@@ -1,0 +1,68 @@
+"""Trains any of the project's configs (classification, detection, segmentation):
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CHECKPOINT]]
+                          [--amp [float16|bfloat16]]
+                          [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm]
+
+The config names its task through ``default_scope`` and loads our code through
+``custom_imports``; this script only applies the command line and starts mmengine's runner."""
+import argparse
+
+import torch
+from launch_common import add_common_arguments, build_runner, load_config
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config', help='config file')
+    parser.add_argument('--resume', nargs='?', const='auto', metavar='CHECKPOINT',
+                        help='resume from CHECKPOINT, or without one from the latest '
+                             'checkpoint of the work dir')
+    parser.add_argument('--amp', nargs='?', const='auto', choices=['auto', 'float16', 'bfloat16'],
+                        help='mixed precision: float16 with loss scaling (GPU only) or bfloat16; '
+                             'without a value float16 on a GPU, bfloat16 on a CPU')
+    add_common_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def apply_resume(cfg, resume):
+    if resume is None:
+        return
+    cfg.resume = True
+    cfg.load_from = None if resume == 'auto' else resume
+
+
+def apply_amp(cfg, dtype):
+    """mmengine's AmpOptimWrapper on a GPU; without one, where mmengine refuses AMP, bfloat16
+    autocast through our BF16AutocastOptimWrapper."""
+    wrapper = cfg.optim_wrapper
+    if wrapper.get('type') in ('AmpOptimWrapper', 'BF16AutocastOptimWrapper'):
+        print(f'--amp: the config already uses {wrapper.type}')
+        return
+    if wrapper.get('type', 'OptimWrapper') != 'OptimWrapper':
+        raise SystemExit(f"--amp needs optim_wrapper.type 'OptimWrapper', the config has "
+                         f"'{wrapper.type}'")
+    on_gpu = torch.cuda.is_available()
+    if dtype == 'auto':
+        dtype = 'float16' if on_gpu else 'bfloat16'
+    if on_gpu:
+        wrapper.update(type='AmpOptimWrapper', dtype=dtype, loss_scale='dynamic')
+    elif dtype == 'bfloat16':
+        wrapper.type = 'BF16AutocastOptimWrapper'
+    else:
+        raise SystemExit('--amp float16 needs a GPU (float16 on a CPU is slow and needs loss '
+                         'scaling); use --amp bfloat16')
+    print(f'--amp: {wrapper.type} in {dtype}')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args)
+    apply_resume(cfg, args.resume)
+    if args.amp:
+        apply_amp(cfg, args.amp)
+    build_runner(cfg).train()
+
+
+if __name__ == '__main__':
+    main()
