@@ -47,8 +47,10 @@ def _dcnv3_chunk(input, offset, mask, height_out, width_out, kernel_h, kernel_w,
     # grid_sample (align_corners=False) puts pixel k at (2k+1)/size-1. Clamping to [-3, 3] keeps
     # every location that touches the image and turns huge ones into harmless zeros; NaN is
     # carried around grid_sample so that it reaches the output instead of vanishing.
-    size = torch.tensor([width, height], device=input.device, dtype=input.dtype)
-    normalised = ((2 * loc + 1) / size - 1).clamp(-3, 3)
+    # Divided by each size on its own, not by a tensor made of them, so that an ONNX trace keeps
+    # the image size dynamic.
+    normalised = torch.stack([(2 * loc[..., 0] + 1) / width, (2 * loc[..., 1] + 1) / height], -1)
+    normalised = (normalised - 1).clamp(-3, 3)
     nan_location = normalised.isnan().any(-1)
     normalised = normalised.nan_to_num(0.0)
     # (N*G, H_out*W_out, P, 2) grids over (N*G, gc, H, W) images.

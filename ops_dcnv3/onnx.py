@@ -1,0 +1,95 @@
+"""ONNX export of models holding DCNv3 modules, in one of two forms of the op:
+
+- ``portable``: the grid_sample decomposition of ``reference.py`` over the whole batch, which
+  traces into standard ONNX ops (GridSample, opset >= 16) that ONNX Runtime runs as it is;
+- ``plugin``: one ``mmdeploy::TRTDCNv3`` node with the published TensorRT plugin's inputs and
+  attributes (REFERENCE.md section 1), for runtimes that implement that plugin.
+
+Export uses torch.onnx's TorchScript exporter (``dynamo=False``): the torch.export-based one needs
+onnxscript, takes some 30x longer on a small model and specialises image sizes below 33 pixels.
+"""
+import contextlib
+import warnings
+
+import torch
+
+from ._checks import output_size
+from .functional import dcnv3
+from .modules import DCNv3
+from .reference import _dcnv3_chunk
+
+OPSET_VERSION = 17  # GridSample needs 16, LayerNormalization 17
+PLUGIN_DOMAIN = 'mmdeploy'
+PLUGIN_OP_TYPE = 'TRTDCNv3'
+# The plugin's attributes in argument order, with the TorchScript exporter's type suffixes (the
+# ONNX attribute is the name without its suffix: kernel_h_i is the int attribute kernel_h).
+PLUGIN_ATTRIBUTES = ('kernel_h_i', 'kernel_w_i', 'stride_h_i', 'stride_w_i', 'pad_h_i', 'pad_w_i',
+                     'dilation_h_i', 'dilation_w_i', 'group_i', 'group_channels_i',
+                     'offset_scale_f', 'im2col_step_i', 'remove_center_i')
+
+
+def dcnv3_portable(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
+                   dilation_h, dilation_w, group, group_channels, offset_scale, im2col_step,
+                   remove_center=False):
+    """The reference in one chunk: a trace keeps the batch size dynamic (the reference's chunk
+    loop over the batch would be unrolled for the example batch)."""
+    height_out = output_size(input.shape[1], kernel_h, stride_h, pad_h, dilation_h)
+    width_out = output_size(input.shape[2], kernel_w, stride_w, pad_w, dilation_w)
+    return _dcnv3_chunk(input, offset, mask, height_out, width_out, kernel_h, kernel_w, stride_h,
+                        stride_w, pad_h, pad_w, dilation_h, dilation_w, group, group_channels,
+                        offset_scale, remove_center)
+
+
+class _PluginDCNv3(torch.autograd.Function):
+    """Computes the op in PyTorch; the exporter writes the single plugin node instead."""
+
+    @staticmethod
+    def forward(ctx, input, offset, mask, *params):
+        return dcnv3(input, offset, mask, *params)
+
+    @staticmethod
+    def symbolic(g, input, offset, mask, *params):
+        attributes = dict(zip(PLUGIN_ATTRIBUTES, params))
+        attributes['remove_center_i'] = int(attributes['remove_center_i'])
+        output = g.op(f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE}', input, offset, mask, **attributes)
+        return output.setType(input.type().with_sizes([None] * 4))
+
+
+def dcnv3_plugin(input, offset, mask, *params):
+    return _PluginDCNv3.apply(input, offset, mask, *params)
+
+
+EXPORT_OPS = {'portable': dcnv3_portable, 'plugin': dcnv3_plugin}
+
+
+@contextlib.contextmanager
+def dcnv3_export_form(model, mode):
+    """Routes every DCNv3 module of ``model`` through the export form ``mode`` while inside."""
+    if mode not in EXPORT_OPS:
+        raise ValueError(f"unknown DCNv3 export mode '{mode}' (expected one of "
+                         f'{sorted(EXPORT_OPS)})')
+    modules = [m for m in model.modules() if isinstance(m, DCNv3)]
+    if not modules:
+        raise ValueError(f'{type(model).__name__} holds no DCNv3 module to export')
+    for module in modules:
+        module.core_op = EXPORT_OPS[mode]
+    try:
+        yield model
+    finally:
+        for module in modules:
+            del module.core_op  # back to the class's op
+
+
+def export_onnx(model, example_inputs, path, mode='portable', input_names=None,
+                output_names=None, dynamic_axes=None):
+    """Writes ``model`` (evaluated on ``example_inputs``, a tuple) to the ONNX file ``path`` with
+    its DCNv3 modules in form ``mode``; ``dynamic_axes`` as in ``torch.onnx.export``."""
+    with dcnv3_export_form(model, mode), torch.no_grad(), warnings.catch_warnings():
+        # The legacy exporter announces its deprecation; the trace warns about the shape checks
+        # of the modules, which hold for every input the exported graph is meant for.
+        warnings.simplefilter('ignore', DeprecationWarning)
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        torch.onnx.export(model, example_inputs, path, dynamo=False, input_names=input_names,
+                          output_names=output_names, dynamic_axes=dynamic_axes,
+                          opset_version=OPSET_VERSION,
+                          custom_opsets={PLUGIN_DOMAIN: 1} if mode == 'plugin' else None)

@@ -1,0 +1,149 @@
+"""Exports the InternImage network of a config to ONNX, with dynamic batch and image size:
+
+    python tools/export.py CONFIG CHECKPOINT --format onnx [--mode portable|plugin] [--out F]
+                           [--shape H W] [--backbone]
+
+A classification config exports its classifier (image -> logits) or, with ``--backbone``, its
+trunk as the dense backbone (image -> NCHW feature maps of the four levels); a detection or
+segmentation config exports its InternImage backbone (feature maps of its out_indices). The
+checkpoint may be any layout ``classification.load_checkpoint`` reads. ``--mode portable``
+writes DCNv3 as standard ONNX ops and checks the file in ONNX Runtime against PyTorch at two image
+sizes; ``--mode plugin`` writes one ``mmdeploy::TRTDCNv3`` node per DCNv3 (TensorRT plugin).
+"""
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from mmengine.config import Config  # noqa: E402
+from mmengine.registry import MODELS  # noqa: E402
+
+from classification import load_checkpoint  # noqa: E402
+from classification.variants import HEAD_OPTIONS  # noqa: E402
+from ops_dcnv3.onnx import EXPORT_OPS, PLUGIN_DOMAIN, PLUGIN_OP_TYPE, export_onnx  # noqa: E402
+
+EXAMPLE_BATCH = 2
+# Relative tolerance of the ONNX Runtime check, on the largest output magnitude.
+PARITY_TOLERANCE = 1e-4
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', help='checkpoint file (ours or a published layout)')
+    parser.add_argument('--format', choices=['onnx'], default='onnx')
+    parser.add_argument('--mode', choices=sorted(EXPORT_OPS), default='portable',
+                        help='portable: DCNv3 as standard ONNX ops (ONNX Runtime); plugin: one '
+                             f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE} node (TensorRT plugin)')
+    parser.add_argument('--out', help='output file (default: next to the checkpoint, '
+                                      '<checkpoint>_<mode>.onnx)')
+    parser.add_argument('--shape', type=int, nargs=2, default=(224, 224), metavar=('H', 'W'),
+                        help='image size of the example input (the file takes any size)')
+    parser.add_argument('--backbone', action='store_true',
+                        help='classification configs: export the feature maps of the levels '
+                             'instead of the logits')
+    return parser.parse_args(argv)
+
+
+def internimage_config(model_cfg, backbone=False):
+    """(kind, config) of the InternImage network in a config's ``model``: kind 'classifier' or
+    'backbone'. ``backbone`` turns a classifier into the dense backbone of its trunk."""
+    model_cfg = dict(model_cfg)
+    if model_cfg.get('type') == 'ImageClassificationModel':
+        model_cfg = dict(model_cfg['classifier'])
+    elif isinstance(model_cfg.get('backbone'), dict):
+        model_cfg = dict(model_cfg['backbone'])
+    if model_cfg.get('type') == 'InternImageClassifier':
+        if not backbone:
+            return 'classifier', model_cfg
+        trunk = {k: v for k, v in model_cfg.items() if k not in HEAD_OPTIONS}
+        return 'backbone', dict(trunk, type='InternImage')
+    if model_cfg.get('type') == 'InternImage':
+        return 'backbone', model_cfg
+    raise ValueError(f"the config's model has no InternImage network to export (model or "
+                     f"backbone type {model_cfg.get('type')!r}; expected InternImageClassifier, "
+                     'InternImage, or a model holding one as classifier or backbone)')
+
+
+def build_network(kind, model_cfg, checkpoint):
+    """The network in eval mode with the checkpoint's weights; a checkpoint that leaves weights
+    missing or of the wrong shape is refused rather than exported with random ones."""
+    network = MODELS.build(model_cfg)
+    report = load_checkpoint(network, checkpoint)
+    if report.missing or report.mismatched:
+        hint = ' (a backbone checkpoint? add --backbone)' if kind == 'classifier' else ''
+        raise ValueError(f'checkpoint {checkpoint} does not fit the {kind}{hint}: '
+                         f'{report.describe()}')
+    return network.eval()
+
+
+def io_names(kind, network):
+    """Input and output names with their dynamic axes."""
+    image = {0: 'batch', 2: 'height', 3: 'width'}
+    if kind == 'classifier':
+        return ['image'], ['logits'], {'image': image, 'logits': {0: 'batch'}}
+    outputs = [f'level{i}' for i in network.out_indices]
+    dynamic = {name: {0: 'batch', 2: f'{name}_height', 3: f'{name}_width'} for name in outputs}
+    return ['image'], outputs, dict(dynamic, image=image)
+
+
+def onnxruntime_difference(path, network, images):
+    """Largest difference of the ONNX Runtime outputs from PyTorch's, relative to the largest
+    PyTorch output."""
+    import onnxruntime
+    session = onnxruntime.InferenceSession(path, providers=['CPUExecutionProvider'])
+    ours = session.run(None, {session.get_inputs()[0].name: images.numpy()})
+    with torch.no_grad():
+        expected = network(images)
+    expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
+    scale = max(float(e.abs().max()) for e in expected)
+    return max(float(np.abs(o - e.numpy()).max()) for o, e in zip(ours, expected)) / scale
+
+
+def check_plugin_nodes(path):
+    """Number of plugin nodes in a valid ONNX file."""
+    import onnx
+    model = onnx.load(path)
+    onnx.checker.check_model(model)
+    return sum(n.domain == PLUGIN_DOMAIN and n.op_type == PLUGIN_OP_TYPE for n in model.graph.node)
+
+
+def export(config, checkpoint, out, mode='portable', shape=(224, 224), backbone=False):
+    """Exports the config's network and checks the file; returns the check's line."""
+    for label, path in (('config', config), ('checkpoint', checkpoint)):
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f'{label} file not found: {path}')
+    kind, model_cfg = internimage_config(Config.fromfile(config).model, backbone)
+    network = build_network(kind, model_cfg, checkpoint)
+    input_names, output_names, dynamic_axes = io_names(kind, network)
+    height, width = shape
+    export_onnx(network, (torch.randn(EXAMPLE_BATCH, 3, height, width),), out, mode,
+                input_names, output_names, dynamic_axes)
+    if mode == 'plugin':
+        return f'{check_plugin_nodes(out)} {PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE} nodes'
+    differences = {size: onnxruntime_difference(out, network, torch.randn(batch, 3, *size))
+                   for batch, size in ((EXAMPLE_BATCH, (height, width)),
+                                       (1, (height + 32, width + 64)))}
+    text = ', '.join(f'{h}x{w}: {d:.1e}' for (h, w), d in differences.items())
+    if max(differences.values()) > PARITY_TOLERANCE:
+        raise RuntimeError(f'ONNX Runtime differs from PyTorch beyond {PARITY_TOLERANCE} '
+                           f'(relative): {text}')
+    return f'ONNX Runtime matches PyTorch (largest relative difference {text})'
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = args.out or f'{os.path.splitext(args.checkpoint)[0]}_{args.mode}.onnx'
+    try:
+        check = export(args.config, args.checkpoint, out, args.mode, args.shape, args.backbone)
+    except (FileNotFoundError, ValueError) as error:
+        raise SystemExit(f'export: {error}')
+    print(f'saved {out}: {check}')
+
+
+if __name__ == '__main__':
+    main()
