@@ -1,0 +1,90 @@
+"""Image classification and feature maps without configs: a named variant with its weights and
+the test-time preprocessing the published models were evaluated with (timm's resize, centre crop
+and ImageNet mean/std, as the datasets' test transform)::
+
+    from classification.inference import Predictor
+    predictor = Predictor.from_variant('internimage_t', checkpoint='internimage_t_1k_224.pth')
+    predictor.topk('cat.jpg', k=5)       # [[(class index, probability), ...]] per image
+    predictor.feature_maps('cat.jpg')    # NCHW maps of the four levels (strides 4..32)
+"""
+import os
+
+import numpy as np
+import torch
+from PIL import Image
+from timm.data import create_transform
+
+from .checkpoint import load_checkpoint
+from .variants import create_classifier
+
+# Published evaluation of each variant: (image size, centre-crop fraction); the 22k -> 1k
+# fine-tuned models are evaluated on the whole resized image.
+EVALUATION = {
+    'internimage_t': (224, 0.875), 'internimage_s': (224, 0.875), 'internimage_b': (224, 0.875),
+    'internimage_l': (384, 1.0), 'internimage_xl': (384, 1.0), 'internimage_h': (640, 1.0),
+    'internimage_g': (512, 1.0),
+}
+
+
+def read_image(image):
+    """An RGB PIL image from a file path, a PIL image or a uint8 array (H, W, 3) RGB or (H, W)
+    grey."""
+    if isinstance(image, (str, os.PathLike)):
+        if not os.path.isfile(image):
+            raise FileNotFoundError(f'image file not found: {image}')
+        with Image.open(image) as opened:
+            return opened.convert('RGB')
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8 or not (image.ndim == 2 or image.shape[2:] == (3,)):
+            raise TypeError(f'an image array must be uint8 (H, W, 3) RGB or (H, W) grey, got '
+                            f'{image.dtype} {image.shape}')
+        image = Image.fromarray(image)
+    if not isinstance(image, Image.Image):
+        raise TypeError(f'expected an image file path, a PIL image or a numpy array, got '
+                        f'{type(image).__name__}')
+    return image.convert('RGB')
+
+
+class Predictor:
+    """An InternImage classifier in eval mode with its test-time preprocessing. ``images`` in
+    every method: one image or a list of them (paths, PIL images or arrays)."""
+
+    def __init__(self, classifier, image_size=224, crop_pct=0.875, interpolation='bicubic',
+                 device='cpu'):
+        self.device = torch.device(device)
+        self.classifier = classifier.to(self.device).eval()
+        self.transform = create_transform(input_size=image_size, crop_pct=crop_pct,
+                                          interpolation=interpolation)
+
+    @classmethod
+    def from_variant(cls, name, checkpoint=None, use_ema=False, device='cpu', **overrides):
+        """Variant ``name`` (e.g. 'internimage_t', options overridden by ``overrides``) with the
+        weights of ``checkpoint`` (ours or a published layout; every weight must fit) and the
+        variant's published evaluation size."""
+        classifier = create_classifier(name, **overrides)
+        if checkpoint is not None:
+            load_checkpoint(classifier, checkpoint, strict=True, use_ema=use_ema)
+        image_size, crop_pct = EVALUATION[name]
+        return cls(classifier, image_size, crop_pct, device=device)
+
+    def preprocess(self, images):
+        """(N, 3, S, S) float batch of the images, resized, centre-cropped and normalised."""
+        images = images if isinstance(images, (list, tuple)) else [images]
+        return torch.stack([self.transform(read_image(image)) for image in images])
+
+    @torch.inference_mode()
+    def topk(self, images, k=5):
+        """Per image, the ``k`` most probable classes as (class index, probability), most
+        probable first."""
+        num_classes = getattr(self.classifier.head, 'out_features', 0)
+        if not 1 <= k <= num_classes:
+            raise ValueError(f'k must be in [1, {num_classes}] (the number of classes), got {k}')
+        logits = self.classifier(self.preprocess(images).to(self.device))
+        probabilities, indices = logits.float().softmax(-1).topk(k)
+        return [list(zip(i.tolist(), p.tolist())) for i, p in zip(indices, probabilities)]
+
+    @torch.inference_mode()
+    def feature_maps(self, images):
+        """The (N, C_i, H_i, W_i) feature maps of the levels, before their downsampling."""
+        levels = self.classifier.forward_levels(self.preprocess(images).to(self.device))
+        return [level.permute(0, 3, 1, 2).contiguous() for level in levels]
