@@ -3,8 +3,9 @@ and Swin-T, all in one process with the same thread count.
 
     python benchmarks/bench_backbone.py [--batch 8] [--repeat 10] [--profile]
 
-Prints images/s and the ratio to convnext_tiny for InternImage-T on the compiled DCNv3 op and on
-the pure-PyTorch reference op. Timed forwards alternate between the models (median per model),
+Prints images/s and the ratio to convnext_tiny for InternImage-T on the compiled DCNv3 op (eager
+and whole-model torch.compile with fullgraph=True, compiled during the warm-up) and on the
+pure-PyTorch reference op. Timed forwards alternate between the models (median per model),
 so other load on the machine falls on all of them alike. --profile adds a torch.profiler table
 for InternImage-T and the shares of its time spent in the DCNv3 op and in the DCNv3 modules.
 """
@@ -23,12 +24,14 @@ from ops_dcnv3 import DCNv3  # noqa: E402
 
 BASELINE = 'convnext_tiny'
 OURS = 'internimage_t (our DCNv3 op)'
+COMPILED = 'internimage_t (our DCNv3 op, torch.compile)'
 REFERENCE = 'internimage_t (reference op)'
 
 
 def build_models():
     return {
         OURS: lambda: internimage_t(core_op='DCNv3'),
+        COMPILED: lambda: torch.compile(internimage_t(core_op='DCNv3'), fullgraph=True),
         REFERENCE: lambda: internimage_t(core_op='DCNv3_pytorch'),
         BASELINE: lambda: timm.create_model(BASELINE, pretrained=False),
         'swin_tiny_patch4_window7_224': lambda: timm.create_model(

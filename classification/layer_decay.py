@@ -105,7 +105,9 @@ class InternImageLayerDecayConstructor(DefaultOptimWrapperConstructor):
             raise ValueError(f'offset_lr_scale must be positive, got {self.offset_lr_scale}')
         # The base class only sees an empty paramwise_cfg: every rule lives in add_params.
         super().__init__(optim_wrapper_cfg, None)
-        self.paramwise_cfg = paramwise_cfg
+        # non-empty, so that the base class's __call__ always goes through add_params
+        self.paramwise_cfg = dict(layer_decay_rate=self.layer_decay_rate,
+                                  offset_lr_scale=self.offset_lr_scale)
 
     def add_params(self, params, module, **kwargs):
         layer_ids, num_layers = parameter_layer_ids(module)
@@ -122,8 +124,9 @@ class InternImageLayerDecayConstructor(DefaultOptimWrapperConstructor):
                 if offset:
                     lr_scale *= self.offset_lr_scale
                 groups[key] = dict(params=[], param_names=[], layer_id=layer_id,
-                                   lr_scale=lr_scale, lr=self.base_lr * lr_scale,
-                                   weight_decay=0.0 if no_decay else self.base_wd)
+                                   lr_scale=lr_scale, lr=self.base_lr * lr_scale)
+                if no_decay or self.base_wd is not None:  # else the optimizer's default
+                    groups[key]['weight_decay'] = 0.0 if no_decay else self.base_wd
             groups[key]['params'].append(param)
             groups[key]['param_names'].append(name)
         params.extend(groups[key] for key in sorted(groups))

@@ -6,7 +6,8 @@
   attributes (REFERENCE.md section 1), for runtimes that implement that plugin.
 
 Export uses torch.onnx's TorchScript exporter (``dynamo=False``): the torch.export-based one needs
-onnxscript, takes some 30x longer on a small model and specialises image sizes below 33 pixels.
+onnxscript, takes some 30x longer on a small model, and its shape guards refuse dynamic image sizes
+below 33 pixels (where the last level's map would be 1x1).
 """
 import contextlib
 import warnings
@@ -41,7 +42,8 @@ def dcnv3_portable(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, 
 
 
 class _PluginDCNv3(torch.autograd.Function):
-    """Computes the op in PyTorch; the exporter writes the single plugin node instead."""
+    """Computes the op in PyTorch while the exporter traces it (no backward: export only) and
+    writes the single plugin node in its place."""
 
     @staticmethod
     def forward(ctx, input, offset, mask, *params):

@@ -87,6 +87,18 @@ def test_layer_decay_refuses_unknown_keys_and_models_without_internimage():
             paramwise_cfg=dict(layer_decay_rate=0.9)))
 
 
+def test_layer_decay_without_paramwise_cfg_keeps_the_optimizer_default_decay():
+    with torch.device('meta'):
+        model = create_classifier('internimage_t')
+    wrapper = build_optim_wrapper(model, dict(
+        optimizer=dict(type='AdamW', lr=1.0), constructor='InternImageLayerDecayConstructor'))
+    decay = {name: group['weight_decay'] for group in wrapper.optimizer.param_groups
+             for name in group['param_names']}
+    assert decay['head.weight'] == 0.01  # AdamW's default
+    assert decay['head.bias'] == decay['levels.0.blocks.0.norm1.0.weight'] == 0.0
+    assert {group['lr'] for group in wrapper.optimizer.param_groups} == {1.0}  # rate 1.0
+
+
 def test_topk_accuracy_counts_ranks():
     metric = TopKAccuracy(topk=(1, 2))
     scores = torch.tensor([[0.5, 0.3, 0.2], [0.2, 0.3, 0.5], [0.1, 0.6, 0.3], [0.6, 0.3, 0.1]])

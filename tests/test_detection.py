@@ -5,6 +5,8 @@ the layer-wise lr of a config reaching the optimizer, classification-layout chec
 through init_cfg, the composite backbone, and the image demo."""
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -243,6 +245,18 @@ def test_demo_config_trains_evaluates_and_saves_through_the_runner(coco_root, tm
     metrics = runner.test()
     for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP'):
         assert 0 <= metrics[key] <= 1
+
+    # the launcher on the trained checkpoint, with mmdet's visualization hook drawing
+    tested = subprocess.run(
+        [sys.executable, 'tools/test.py', str(DEMO_CONFIG), str(tmp_path / 'epoch_1.pth'),
+         '--work-dir', str(tmp_path / 'test'), '--show-dir', str(tmp_path / 'pictures'),
+         '--cfg-options', *(f'{key}={value}' for key, value in options.items()
+                            if key != 'work_dir')],
+        cwd=ROOT, capture_output=True, text=True)
+    assert tested.returncode == 0, tested.stderr[-3000:]
+    with open(tmp_path / 'test' / 'test_metrics.json') as f:
+        assert json.load(f)['metrics']['coco/bbox_mAP'] == metrics['coco/bbox_mAP']
+    assert len(list((tmp_path / 'pictures').glob('*.png'))) == 3  # the validation images
 
 
 # One training step and one inference step of each detector --------------------------------------

@@ -1,8 +1,12 @@
 """Segmentation on mmseg 1.2 with real mmseg/mmengine objects on tiny data and models: the
 generated ADE20K-format set, its dataset class, a training step and whole / sliding-window
-inference of UperNet and Mask2Former on a tiny InternImage, multi-scale testing, IoUMetric and
-the colour-overlay demo."""
+inference of UperNet and Mask2Former on a tiny InternImage, multi-scale testing and pictures
+through tools/test.py, IoUMetric and the colour-overlay demo."""
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -22,6 +26,7 @@ from segmentation.demo_data import BACKGROUND, UNLABELED, label_map
 from segmentation.shapes_dataset import PALETTE
 from segmentation.visualize import run_image_demo
 
+ROOT = Path(__file__).resolve().parents[1]
 UPERNET_DEMO = 'configs/segmentation/demo/upernet_internimage_demo_shapes.py'
 MASK2FORMER_DEMO = 'configs/segmentation/demo/mask2former_internimage_demo_shapes.py'
 IMAGE_SIZE = 128  # the demo configs' size: test images are not resized
@@ -242,18 +247,25 @@ def test_sliding_window_inference_matches_whole_and_covers_the_image(data_root, 
 
 def test_runner_trains_and_multi_scale_test_evaluates(data_root, tmp_path):
     """mmengine's Runner on the config (what tools/train.py and mmseg's own train.py do), then
-    the multi-scale + flip test as ``--tta`` sets it up: SegTTAModel around the model, the
-    config's tta_pipeline on the test data; IoUMetric gives a percentage."""
+    tools/test.py's multi-scale + flip test (--tta: SegTTAModel around the model, the config's
+    tta_pipeline) with pictures; IoUMetric gives a percentage."""
     cfg = tiny_config(UPERNET_DEMO, data_root, tmp_path)
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 1 and os.path.isfile(tmp_path / 'iter_1.pth')
-    tta_cfg = tiny_config(UPERNET_DEMO, data_root, tmp_path / 'tta')
-    tta_cfg.test_dataloader.dataset.pipeline = tta_cfg.tta_pipeline
-    tta_cfg.model = dict(tta_cfg.tta_model, module=tta_cfg.model)
-    metrics = Runner.from_cfg(tta_cfg).test()
+    config_path = tmp_path / 'tiny.py'
+    cfg.dump(str(config_path))
+    tested = subprocess.run(
+        [sys.executable, 'tools/test.py', str(config_path), str(tmp_path / 'iter_1.pth'),
+         '--tta', '--show-dir', str(tmp_path / 'pictures'), '--work-dir', str(tmp_path / 'tta')],
+        cwd=ROOT, capture_output=True, text=True)
+    assert tested.returncode == 0, tested.stderr[-3000:]
+    with open(tmp_path / 'tta' / 'test_metrics.json') as f:
+        metrics = json.load(f)['metrics']
     assert set(metrics) == {'aAcc', 'mIoU', 'mAcc'}
     assert 0 <= metrics['mIoU'] <= metrics['aAcc'] <= 100
+    pictures = list((tmp_path / 'pictures').rglob('*.png'))
+    assert len(pictures) == len(os.listdir(os.path.join(data_root, 'images', 'validation')))
 
 
 def test_image_demo_saves_a_colour_overlay(data_root, tmp_path):

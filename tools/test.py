@@ -1,13 +1,16 @@
 """Evaluates a checkpoint with any of the project's configs:
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--throughput]
-                         [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--tta]
+                         [--throughput [BATCHES]] [--cfg-options KEY=VALUE ...]
+                         [--launcher none|pytorch|slurm]
 
 Metrics come from the config's test_evaluator (top-1/5, COCO mAP, mIoU); ``--show-dir`` turns on
-the config's visualization hook and saves the pictures there; ``--throughput`` times the model's
+the config's visualization hook and saves the pictures there; ``--tta`` runs the config's
+multi-scale + flip test (its ``tta_pipeline`` and ``tta_model``); ``--throughput`` times the model's
 inference on the test data instead of evaluating. The metrics are also written to
 ``<work dir>/test_metrics.json``."""
 import argparse
+import importlib
 import inspect
 import json
 import os
@@ -25,6 +28,8 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file (mmengine layout; convert published '
                         'ones with tools/convert_checkpoint.py)')
     parser.add_argument('--show-dir', help='save pictures of the predictions here')
+    parser.add_argument('--tta', action='store_true',
+                        help="multi-scale + flip test with the config's tta_pipeline/tta_model")
     parser.add_argument('--throughput', type=int, nargs='?', const=20, metavar='BATCHES',
                         help='measure images/s over BATCHES test batches (default 20)')
     add_common_arguments(parser)
@@ -32,22 +37,37 @@ def parse_args(argv=None):
 
 
 def enable_pictures(cfg, show_dir):
-    """Switches the visualization hook on: hooks with ``test_out_dir`` (mmdet's, ours) write
-    there; mmseg's hook draws through the visualizer, whose save_dir is set instead."""
-    from mmengine.registry import HOOKS, DefaultScope
+    """Switches the visualization hook on for every test batch: hooks with ``test_out_dir``
+    (mmdet's, ours) write there; mmseg's hook draws through the visualizer, whose save_dir is
+    set instead."""
     hook_cfg = cfg.get('default_hooks', {}).get('visualization')
     if hook_cfg is None:
         raise SystemExit('--show-dir: the config has no default_hooks.visualization')
     hook_cfg.draw = True
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-        hook_class = HOOKS.get(hook_cfg.type)
+    scope = cfg.get('default_scope')
+    # the task's own registry imports its hooks on lookup (mmengine's root one would not)
+    registry = importlib.import_module(f'{scope}.registry' if scope else 'mmengine.registry')
+    hook_class = registry.HOOKS.get(hook_cfg.type)
     if hook_class is None:
         raise SystemExit(f"--show-dir: unknown visualization hook '{hook_cfg.type}'")
     show_dir = os.path.abspath(show_dir)
-    if 'test_out_dir' in inspect.signature(hook_class).parameters:
+    parameters = inspect.signature(hook_class).parameters
+    if 'interval' in parameters:  # mmseg's hook draws every 50th batch by default
+        hook_cfg.interval = 1
+    if 'test_out_dir' in parameters:
         hook_cfg.test_out_dir = show_dir
     else:
         cfg.visualizer.save_dir = show_dir
+
+
+def enable_tta(cfg):
+    """The test-time augmentation of mmdet/mmseg: the tta pipeline on the test data and the
+    task's TTA model (merging the augmented predictions) around the model."""
+    missing = [key for key in ('tta_pipeline', 'tta_model') if key not in cfg]
+    if missing:
+        raise SystemExit(f'--tta: the config has no {" and no ".join(missing)}')
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.model = dict(cfg.tta_model, module=cfg.model)
 
 
 def check_checkpoint_layout(path):
@@ -87,6 +107,13 @@ def measure_throughput(runner, num_batches):
           f'batch {runner.test_dataloader.batch_size}, {torch.get_num_threads()} threads)')
 
 
+def plain_number(value):
+    """JSON for the numpy scalars that mmseg's and mmdet's metrics return."""
+    if hasattr(value, 'item'):
+        return value.item()
+    raise TypeError(f'{type(value).__name__} in the metrics is not JSON serializable')
+
+
 def main(argv=None):
     args = parse_args(argv)
     if not os.path.isfile(args.checkpoint):
@@ -96,6 +123,8 @@ def main(argv=None):
     cfg.load_from = args.checkpoint
     if args.show_dir:
         enable_pictures(cfg, args.show_dir)
+    if args.tta:
+        enable_tta(cfg)
     runner = build_runner(cfg)
     if args.throughput:
         runner.load_or_resume()
@@ -105,7 +134,7 @@ def main(argv=None):
         path = os.path.join(cfg.work_dir, 'test_metrics.json')
         with open(path, 'w') as f:
             json.dump(dict(config=args.config, checkpoint=args.checkpoint, metrics=metrics), f,
-                      indent=1)
+                      indent=1, default=plain_number)
         print(f'metrics written to {path}')
 
 
