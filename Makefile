@@ -16,3 +16,4 @@ test: setup
 bench: setup
 	$(PY) benchmarks/bench_dcnv3_op.py
 	$(PY) benchmarks/bench_backbone.py
+	$(PY) benchmarks/bench_export.py

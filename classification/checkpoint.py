@@ -12,6 +12,8 @@ from typing import NamedTuple
 import torch
 from mmengine.logging import print_log
 
+from .safe_loading import load_weights_only
+
 # Parameters that belong to a classification head (REFERENCE.md section 3), not the backbone.
 HEAD_PREFIXES = ('conv_head.', 'head.', 'dcnv3_head_x4.', 'dcnv3_head_x3.', 'clip_projector.',
                  'fc_norm.')
@@ -28,7 +30,7 @@ def read_checkpoint(path):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'InternImage checkpoint not found: {path}')
-    return torch.load(path, map_location='cpu', weights_only=True)
+    return load_weights_only(path)
 
 
 def _strip(state_dict, prefix):

@@ -57,15 +57,18 @@ class Predictor:
                                           interpolation=interpolation)
 
     @classmethod
-    def from_variant(cls, name, checkpoint=None, use_ema=False, device='cpu', **overrides):
+    def from_variant(cls, name, checkpoint=None, use_ema=False, device='cpu', image_size=None,
+                     crop_pct=None, **overrides):
         """Variant ``name`` (e.g. 'internimage_t', options overridden by ``overrides``) with the
-        weights of ``checkpoint`` (ours or a published layout; every weight must fit) and the
-        variant's published evaluation size."""
+        weights of ``checkpoint`` (ours or a published layout; every weight must fit), evaluated
+        at the variant's published size and crop unless ``image_size``/``crop_pct`` say
+        otherwise (a model trained at another size)."""
         classifier = create_classifier(name, **overrides)
         if checkpoint is not None:
             load_checkpoint(classifier, checkpoint, strict=True, use_ema=use_ema)
-        image_size, crop_pct = EVALUATION[name]
-        return cls(classifier, image_size, crop_pct, device=device)
+        published_size, published_crop = EVALUATION[name]
+        return cls(classifier, image_size or published_size, crop_pct or published_crop,
+                   device=device)
 
     def preprocess(self, images):
         """(N, 3, S, S) float batch of the images, resized, centre-cropped and normalised."""

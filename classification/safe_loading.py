@@ -6,10 +6,19 @@ write: numpy scalars and arrays of plain numeric/bool/str dtypes (best scores, l
 mmengine's ``HistoryBuffer`` (the message hub's smoothed logs), whose state is those arrays plus
 its statistics methods, pickled as ``getattr(HistoryBuffer, 'mean')``. For that the pickle name
 ``getattr`` is bound to ``history_buffer_method``, which answers only those lookups: general
-``getattr`` stays forbidden, and nothing that can run code on load is added."""
+``getattr`` stays forbidden, and nothing that can run code on load is added.
+
+``load_weights_only`` is the one place files are read: a file holding anything else is refused
+with a message that names it and says why (torch's own message suggests turning safe loading
+off); it also serves mmengine's local checkpoint loading (resume, ``load_from``, init_cfg)."""
+import os
+import pickle
+import re
+
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
 
 
 def numpy_globals():
@@ -42,5 +51,33 @@ def checkpoint_globals():
 
 def allow_checkpoint_globals():
     """Adds ``checkpoint_globals`` to torch's weights-only allow-list for this process, so that
-    mmengine's own loads (``--resume``, ``load_from``) work. Idempotent."""
+    mmengine's own loads (``--resume``, ``load_from``) work, and routes mmengine's local
+    checkpoint loading through ``load_weights_only``. Idempotent."""
     torch.serialization.add_safe_globals(checkpoint_globals())
+    CheckpointLoader.register_scheme('', load_local_checkpoint, force=True)
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint whose unpickling could run code (or needs types we do not allow)."""
+
+
+def load_weights_only(path, map_location='cpu', **load_options):
+    """``torch.load(path, weights_only=True)`` with a clear refusal of anything else."""
+    path = os.path.expanduser(os.fspath(path))
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True, **load_options)
+    except pickle.UnpicklingError as error:
+        found = re.search(r'(Unsupported[^\n]*|unsupported GLOBAL[^\n]*)', str(error))
+        refused = found.group(1) if found else str(error).splitlines()[0]
+        raise UnsafeCheckpointError(
+            f'refused to load checkpoint {path}: it holds objects that weights-only loading '
+            f'does not allow ({refused}); unpickling them could run arbitrary code. If you '
+            'trust its source, load it once with torch.load(weights_only=False) and save its '
+            'tensors again.') from error
+
+
+def load_local_checkpoint(filename, map_location=None):
+    """mmengine's loader of local files (prefix ''), weights-only with our refusal message."""
+    return load_weights_only(filename, map_location=map_location)

@@ -84,6 +84,13 @@ def test_from_variant_loads_our_checkpoint_and_the_published_evaluation_size(tmp
     with torch.no_grad():
         torch.testing.assert_close(loaded.classifier(images), predictor.classifier(images))
     assert EVALUATION['internimage_l'] == (384, 1.0)
+    # A model trained at another size is evaluated at that size: 40x60 -> the centre 40x40.
+    resized = Predictor.from_variant('internimage_t', image_size=40, crop_pct=1.0, **TINY)
+    image = random_image()
+    expected = (image[:, 10:50] / 255 - MEAN) / STD
+    torch.testing.assert_close(resized.preprocess(image)[0],
+                               torch.from_numpy(expected.transpose(2, 0, 1)).float(),
+                               rtol=0, atol=1e-5)
 
 
 def test_bad_input_is_named(predictor, tmp_path):

@@ -31,7 +31,8 @@ UPERNET_DEMO = 'configs/segmentation/demo/upernet_internimage_demo_shapes.py'
 MASK2FORMER_DEMO = 'configs/segmentation/demo/mask2former_internimage_demo_shapes.py'
 IMAGE_SIZE = 128  # the demo configs' size: test images are not resized
 # the brief's tiny backbone, on the compiled op
-TINY_BACKBONE = dict(channels=16, depths=[1, 1, 1, 1], groups=[1, 2, 4, 8], drop_path_rate=0.0)
+TINY_BACKBONE = dict(channels=16, depths=[1, 1, 1, 1], groups=[1, 2, 4, 8], drop_path_rate=0.0,
+                     init_cfg=None)
 
 
 @pytest.fixture(scope='module')

@@ -58,12 +58,25 @@ def last_checkpoint(work_dir):
         return f.read().strip()
 
 
+def pretrained_options(task, work_root):
+    """The segmentation demo fine-tunes the classification demo's network: its backbone starts
+    from that run's last checkpoint in this work dir."""
+    if task != 'segmentation':
+        return []
+    classification_dir = os.path.join(work_root, 'classification')
+    if not os.path.isfile(os.path.join(classification_dir, 'last_checkpoint')):
+        sys.exit('the segmentation demo starts from the classification demo\'s weights: run '
+                 'python tools/demo.py --tasks classification segmentation')
+    checkpoint = last_checkpoint(classification_dir)
+    return ['--cfg-options', f'model.backbone.init_cfg.checkpoint={checkpoint}']
+
+
 def run_task(task, work_root):
     """Train, test with pictures (and an image_demo picture); returns the test metrics."""
     config, image = TASKS[task]
     work_dir = os.path.join(work_root, task)
     start = time.time()
-    run('tools/train.py', config, '--work-dir', work_dir)
+    run('tools/train.py', config, '--work-dir', work_dir, *pretrained_options(task, work_root))
     trained = time.time() - start
     checkpoint = last_checkpoint(work_dir)
     run('tools/test.py', config, checkpoint, '--work-dir', work_dir,
@@ -94,12 +107,15 @@ def main():
 
     for task in args.tasks:
         run('tools/generate_demo_data.py', '--task', task)
+    path = os.path.join(work_root, 'summary.json')
     summary = {}
+    if os.path.isfile(path):  # a run of some tasks keeps the others' results
+        with open(path) as f:
+            summary = json.load(f)
     for task in args.tasks:
         print(f'[demo] {task}: training the demo config on the CPU', flush=True)
         summary[task] = run_task(task, work_root)
         print(f'[demo] {task}: {summary[task]}', flush=True)
-    path = os.path.join(work_root, 'summary.json')
     with open(path, 'w') as f:
         json.dump(summary, f, indent=1)
     print(f'[demo] done; metrics in {path}, pictures in {work_root}/<task>/pictures')

@@ -1,8 +1,12 @@
 """What tools/train.py and tools/test.py share: their common arguments, reading a config with
-its command-line overrides (unknown top-level keys refused), and the work dir."""
+its command-line overrides (unknown top-level keys refused), the work dir, and distributed runs
+on CPUs."""
 import os
+import subprocess
 
+import torch
 from mmengine.config import Config, DictAction
+
 
 
 def add_common_arguments(parser):
@@ -41,10 +45,64 @@ def load_config(args):
     return cfg
 
 
+def first_node(node_list):
+    """The first host name of a SLURM node list (``node[01-04]``), expanded by scontrol."""
+    try:
+        hosts = subprocess.run(['scontrol', 'show', 'hostnames', node_list], check=True,
+                               capture_output=True, text=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise SystemExit(f'--launcher slurm: cannot expand the node list {node_list!r} with '
+                         f'scontrol ({error}); set MASTER_ADDR') from error
+    if not hosts:
+        raise SystemExit(f'--launcher slurm: empty node list {node_list!r}; set MASTER_ADDR')
+    return hosts[0]
+
+
+def slurm_environment(environ):
+    """torch.distributed's variables (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT)
+    from those srun sets for each task; the first node of the allocation is the master unless
+    MASTER_ADDR is given."""
+    missing = [name for name in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID')
+               if name not in environ]
+    if missing:
+        raise SystemExit(f'--launcher slurm: {", ".join(missing)} not set (start the script '
+                         'with srun, e.g. through tools/slurm_train.sh)')
+    master = environ.get('MASTER_ADDR') or first_node(
+        environ.get('SLURM_NODELIST') or environ.get('SLURM_JOB_NODELIST', ''))
+    return dict(RANK=environ['SLURM_PROCID'], WORLD_SIZE=environ['SLURM_NTASKS'],
+                LOCAL_RANK=environ['SLURM_LOCALID'], MASTER_ADDR=master,
+                MASTER_PORT=environ.get('MASTER_PORT', '29500'))
+
+
+def prepare_cpu_distributed(cfg):
+    """Distributed runs without a GPU (DESIGN.md): mmengine's init_dist calls
+    torch.cuda.set_device and wraps the model with device_ids=[LOCAL_RANK], both of which fail
+    on a CPU. Here the gloo process group is started first (mmengine then keeps it) and the DDP
+    wrapper gets no device ids. On a GPU mmengine does all of this itself."""
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return
+    if cfg.launcher == 'slurm':
+        os.environ.update(slurm_environment(os.environ))
+    if not torch.distributed.is_initialized():
+        torch.distributed.init_process_group('gloo')
+    if 'runner_type' in cfg:  # FlexibleRunner: its strategy wraps the model
+        if cfg.get('strategy', {}).get('type') == 'FSDPStrategy':
+            # FSDP refuses CPU modules unless its device is given as the CPU
+            cfg.strategy.setdefault('model_wrapper', {})['device_id'] = 'cpu'
+        return
+    wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+    if wrapper.setdefault('type', 'MMDistributedDataParallel') != 'MMDistributedDataParallel':
+        raise SystemExit(f"a CPU distributed run needs model_wrapper_cfg.type "
+                         f"'MMDistributedDataParallel', the config has '{wrapper['type']}'")
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+
+
 def build_runner(cfg):
     """mmengine's Runner, or the runner class the config names (``runner_type``, e.g.
-    FlexibleRunner for sharded training)."""
+    FlexibleRunner for sharded training), distributed on CPUs too."""
     from mmengine.registry import RUNNERS
+    prepare_cpu_distributed(cfg)
     from mmengine.runner import Runner
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)

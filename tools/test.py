@@ -17,6 +17,8 @@ import os
 import time
 
 import torch
+from mmengine.dist import is_main_process
+from classification.safe_loading import load_weights_only
 from launch_common import add_common_arguments, build_runner, load_config
 
 THROUGHPUT_WARMUP = 3
@@ -75,9 +77,9 @@ def check_checkpoint_layout(path):
     classification release ({'model': ..., 'model_ema': ...}) would load no weights at all and
     evaluate a random model. Memory-mapped: the check costs no copy of a large checkpoint."""
     try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+        checkpoint = load_weights_only(path, mmap=True)
     except RuntimeError:  # the legacy (non-zip) format cannot be memory-mapped
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+        checkpoint = load_weights_only(path)
     if isinstance(checkpoint, dict) and 'state_dict' not in checkpoint and 'model' in checkpoint:
         raise SystemExit(f"{path} is a published classification checkpoint ('model' entry); "
                          'convert it first: python tools/convert_checkpoint.py SRC DST '
@@ -131,6 +133,8 @@ def main(argv=None):
         measure_throughput(runner, args.throughput)
     else:
         metrics = runner.test()
+        if not is_main_process():
+            return
         path = os.path.join(cfg.work_dir, 'test_metrics.json')
         with open(path, 'w') as f:
             json.dump(dict(config=args.config, checkpoint=args.checkpoint, metrics=metrics), f,

@@ -7,8 +7,10 @@
 The config names its task through ``default_scope`` and loads our code through
 ``custom_imports``; this script only applies the command line and starts mmengine's runner."""
 import argparse
+import os
 
 import torch
+from classification.atomic_checkpoints import latest_complete_checkpoint
 from launch_common import add_common_arguments, build_runner, load_config
 
 
@@ -26,10 +28,21 @@ def parse_args(argv=None):
 
 
 def apply_resume(cfg, resume):
+    """``--resume CHECKPOINT`` resumes from that file; ``--resume`` alone from the newest intact
+    checkpoint of the work dir (a damaged last one is reported and the one before used), or
+    starts afresh when there is none."""
     if resume is None:
         return
+    if resume == 'auto':
+        resume = latest_complete_checkpoint(cfg.work_dir)
+        if resume is None:
+            print(f'--resume: no complete checkpoint in {cfg.work_dir}, training from the start')
+            return
+        print(f'--resume: from {resume}')
+    elif not os.path.isfile(resume):
+        raise SystemExit(f'--resume: checkpoint not found: {resume}')
     cfg.resume = True
-    cfg.load_from = None if resume == 'auto' else resume
+    cfg.load_from = resume
 
 
 def apply_amp(cfg, dtype):

@@ -8,7 +8,8 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3,
-                    save_best='accuracy/top1', rule='greater'),
+                    save_best='accuracy/top1', rule='greater',
+                    backend_args=dict(backend='atomic_local')),  # write, then rename
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='ClassificationVisualizationHook', draw=False))
 

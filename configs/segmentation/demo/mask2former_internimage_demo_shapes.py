@@ -1,4 +1,4 @@
-# Mask2Former on the embedded demo data: the small InternImage of the UperNet demo with a narrow
+# Mask2Former on the embedded demo data: a small InternImage (32 channels) with a narrow
 # Mask2Former head (32-d, 4 heads, 64-d feed-forward layers, 20 queries, 2 encoder and 3 decoder
 # layers, 3136 sampled points), trained from scratch on a CPU: it shows the Mask2Former path end
 # to end (train, test, --tta, image demo) in minutes; the UperNet demo is the tuned one.

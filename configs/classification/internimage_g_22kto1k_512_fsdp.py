@@ -1,0 +1,7 @@
+# internimage_g_22kto1k_512.py trained with FSDP (each InternImage layer a shard unit; checkpoints
+# hold one full state dict):
+#   tools/slurm_train.sh PARTITION JOB \
+#       configs/classification/internimage_g_22kto1k_512_fsdp.py WORK_DIR
+_base_ = ['./internimage_g_22kto1k_512.py', '../_base_/sharding/fsdp.py']
+
+optim_wrapper = dict(type='ShardedOptimWrapper')
