@@ -2,6 +2,7 @@
 and evaluation, resume at the right iteration, the launchers, every config building."""
 import glob
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -165,5 +166,8 @@ def test_every_config_builds_its_model(path):
     assert [len(level.blocks) for level in model.classifier.levels] == list(classifier.depths)
     sizes = {cfg[f'{split}_dataloader'].dataset.transform.input_size
              for split in ('train', 'val', 'test')}
-    expected = int(os.path.splitext(path)[0].rsplit('_', 1)[1])
-    assert sizes == {expected}
+    expected = re.search(r'_(\d+)(_fsdp)?\.py$', path)
+    assert sizes == {int(expected.group(1))}
+    if expected.group(2):  # the sharded variants of the H/G configs
+        assert cfg.runner_type == 'FlexibleRunner' and cfg.strategy.type == 'FSDPStrategy'
+        assert cfg.optim_wrapper.type == 'ShardedOptimWrapper'

@@ -23,6 +23,7 @@ from pycocotools.coco import COCO
 import classification  # noqa: F401  (registers the backbone and the optimizer constructor)
 import detection  # noqa: F401  (registers CBInternImage and CBDINO)
 from classification.internimage import InternImageClassifier
+from classification.layers import InternImageLayer
 from detection.cb_internimage import CBInternImage
 from detection.demo_data import annotation_file, generate
 
@@ -257,6 +258,33 @@ def test_demo_config_trains_evaluates_and_saves_through_the_runner(coco_root, tm
     with open(tmp_path / 'test' / 'test_metrics.json') as f:
         assert json.load(f)['metrics']['coco/bbox_mAP'] == metrics['coco/bbox_mAP']
     assert len(list((tmp_path / 'pictures').glob('*.png'))) == 3  # the validation images
+
+
+def test_bf16_autocast_and_gradient_checkpointing_are_config_switches(coco_root):
+    """What ``tools/train.py --amp`` sets on a CPU (BF16AutocastOptimWrapper around backbone
+    and neck, whose outputs return to float32 for mmcv's float-only CPU NMS and RoIAlign) and
+    ``model.backbone.with_cp=True``: Mask R-CNN trains a step with float32 weights, every
+    InternImage layer checkpointed."""
+    cfg = few_rois('coco/mask_rcnn_internimage_t_fpn_1x_coco.py')
+    cfg.merge_from_dict({'optim_wrapper.type': 'BF16AutocastOptimWrapper',
+                         'optim_wrapper.autocast_modules': ['backbone', 'neck'],
+                         'model.backbone.with_cp': True})
+    batch = demo_batch(coco_root)
+    model, log_vars, _, changed = train_step_then_predict(cfg, batch)
+    assert all(np.isfinite(value) for value in log_vars.values()) and log_vars['loss'] > 0
+    layers = [m for m in model.backbone.modules() if isinstance(m, InternImageLayer)]
+    assert layers and all(layer.with_cp for layer in layers)
+    assert 'levels.0.blocks.0.dcn.offset.weight' in changed
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    inputs = model.data_preprocessor(batch, training=True)['inputs']
+    inner = []
+    model.backbone.levels[0].blocks[0].mlp.fc1.register_forward_hook(
+        lambda module, args, output: inner.append(output.dtype))
+    with optim_wrapper.optim_context(model):
+        features = model.neck(model.backbone(inputs))
+    assert inner == [torch.bfloat16]  # the backbone computed in bfloat16
+    assert all(level.dtype == torch.float32 for level in features)  # the heads get float32
 
 
 # One training step and one inference step of each detector --------------------------------------

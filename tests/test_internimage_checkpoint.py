@@ -12,6 +12,7 @@ import torch
 
 from classification import (InternImage, create_backbone, extract_state_dict, internimage_t,
                             load_checkpoint, map_22k_to_1k, mm_checkpoint, read_checkpoint)
+from classification.safe_loading import UnsafeCheckpointError
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8))
@@ -165,7 +166,8 @@ def test_loading_is_weights_only(tmp_path):
 
     path = tmp_path / 'evil.pth'
     torch.save({'model': {}, 'payload': Payload()}, path)
-    with pytest.raises(Exception, match='[Ww]eights only'):
+    with pytest.raises(UnsafeCheckpointError,
+                       match=f'refused to load checkpoint {path}: .*GLOBAL print'):
         read_checkpoint(path)
 
 

@@ -20,6 +20,7 @@ from mmengine.runner import Runner
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import DATASETS, MODELS
 
+from classification.layers import InternImageLayer
 import segmentation
 from segmentation import CLASSES, ShapesSegDataset
 from segmentation.demo_data import BACKGROUND, UNLABELED, label_map
@@ -209,6 +210,32 @@ def test_one_training_step_changes_backbone_and_head(config, data_root, tmp_path
                 'decode_head.conv_seg.weight' if 'UPer' in cfg.model.decode_head.type
                 else 'decode_head.cls_embed.weight'):
         assert not torch.equal(before[key], after[key]), key
+
+
+@pytest.mark.parametrize('config', [UPERNET_DEMO, MASK2FORMER_DEMO])
+def test_bf16_autocast_and_gradient_checkpointing_are_config_switches(config, data_root,
+                                                                      tmp_path):
+    """What ``tools/train.py --amp`` sets on a CPU (BF16AutocastOptimWrapper) and
+    ``model.backbone.with_cp=True``: a training step with the backbone in bfloat16, float32
+    weights that change, every InternImage layer checkpointed."""
+    cfg = tiny_config(config, data_root, tmp_path)
+    cfg.optim_wrapper.type = 'BF16AutocastOptimWrapper'
+    cfg.model.backbone.with_cp = True
+    model = build_model(cfg)
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    key = 'backbone.levels.0.blocks.0.dcn.offset.weight'
+    before = model.state_dict()[key].clone()
+    batch = first_batch(cfg)
+    log_vars = model.train_step(batch, optim_wrapper)
+    assert all(np.isfinite(float(v)) for v in log_vars.values())
+    assert not torch.equal(before, model.state_dict()[key])
+    layers = [m for m in model.backbone.modules() if isinstance(m, InternImageLayer)]
+    assert layers and all(layer.with_cp for layer in layers)
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    inputs = model.data_preprocessor(batch, training=True)['inputs']
+    with optim_wrapper.optim_context(model):
+        features = model.extract_feat(inputs)
+    assert all(level.dtype == torch.bfloat16 for level in features)
 
 
 @pytest.mark.parametrize('config', [UPERNET_DEMO, MASK2FORMER_DEMO])

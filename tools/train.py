@@ -47,7 +47,7 @@ def apply_resume(cfg, resume):
 
 def apply_amp(cfg, dtype):
     """mmengine's AmpOptimWrapper on a GPU; without one, where mmengine refuses AMP, bfloat16
-    autocast through our BF16AutocastOptimWrapper."""
+    autocast through our BF16AutocastOptimWrapper (for detectors: backbone and neck only)."""
     wrapper = cfg.optim_wrapper
     if wrapper.get('type') in ('AmpOptimWrapper', 'BF16AutocastOptimWrapper'):
         print(f'--amp: the config already uses {wrapper.type}')
@@ -62,6 +62,9 @@ def apply_amp(cfg, dtype):
         wrapper.update(type='AmpOptimWrapper', dtype=dtype, loss_scale='dynamic')
     elif dtype == 'bfloat16':
         wrapper.type = 'BF16AutocastOptimWrapper'
+        if cfg.get('default_scope') == 'mmdet':  # mmcv's CPU NMS/RoIAlign take float32 only
+            wrapper.autocast_modules = [name for name in ('backbone', 'neck')
+                                        if name in cfg.model]
     else:
         raise SystemExit('--amp float16 needs a GPU (float16 on a CPU is slow and needs loss '
                          'scaling); use --amp bfloat16')
