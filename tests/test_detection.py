@@ -287,6 +287,29 @@ def test_bf16_autocast_and_gradient_checkpointing_are_config_switches(coco_root)
     assert all(level.dtype == torch.float32 for level in features)  # the heads get float32
 
 
+def test_mmdet_own_train_and_test_scripts_run_the_demo_config(coco_root, tmp_path):
+    """mmdet's packaged tools/train.py and tools/test.py (installed under mmdet/.mim) take our
+    config as it is: custom_imports brings in the backbone."""
+    import mmdet
+    mmdet_tools = Path(mmdet.__file__).parent / '.mim' / 'tools'
+    options = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+               f'val_evaluator.ann_file={annotation_file(coco_root, "val")}',
+               f'test_evaluator.ann_file={annotation_file(coco_root, "val")}']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options += [f'{loader}.num_workers=0', f'{loader}.batch_size=2',
+                    f'{loader}.dataset.data_root={coco_root}']
+    trained = subprocess.run([sys.executable, str(mmdet_tools / 'train.py'), str(DEMO_CONFIG),
+                              '--work-dir', str(tmp_path), '--cfg-options', *options],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    assert (tmp_path / 'epoch_1.pth').is_file()
+    tested = subprocess.run([sys.executable, str(mmdet_tools / 'test.py'), str(DEMO_CONFIG),
+                             str(tmp_path / 'epoch_1.pth'), '--work-dir', str(tmp_path / 'test'),
+                             '--cfg-options', *options], cwd=ROOT, capture_output=True, text=True)
+    assert tested.returncode == 0, tested.stderr[-3000:]
+    assert 'coco/bbox_mAP' in tested.stdout + tested.stderr
+
+
 # One training step and one inference step of each detector --------------------------------------
 
 def test_mask_rcnn_trains_and_predicts_boxes_and_masks(coco_root):

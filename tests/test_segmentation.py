@@ -296,6 +296,24 @@ def test_runner_trains_and_multi_scale_test_evaluates(data_root, tmp_path):
     assert len(pictures) == len(os.listdir(os.path.join(data_root, 'images', 'validation')))
 
 
+def test_mmseg_own_train_and_test_scripts_run_the_demo_config(data_root, tmp_path):
+    """mmseg's packaged tools/train.py and tools/test.py (installed under mmseg/.mim) take our
+    config as it is: custom_imports brings in the backbone and the dataset."""
+    import mmseg
+    mmseg_tools = Path(mmseg.__file__).parent / '.mim' / 'tools'
+    config_path = tmp_path / 'tiny.py'
+    tiny_config(UPERNET_DEMO, data_root, tmp_path / 'work').dump(str(config_path))
+    trained = subprocess.run([sys.executable, str(mmseg_tools / 'train.py'), str(config_path)],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    checkpoint = tmp_path / 'work' / 'iter_1.pth'
+    assert checkpoint.is_file()
+    tested = subprocess.run([sys.executable, str(mmseg_tools / 'test.py'), str(config_path),
+                             str(checkpoint)], cwd=ROOT, capture_output=True, text=True)
+    assert tested.returncode == 0, tested.stderr[-3000:]
+    assert 'mIoU' in tested.stdout + tested.stderr
+
+
 def test_image_demo_saves_a_colour_overlay(data_root, tmp_path):
     cfg = tiny_config(UPERNET_DEMO, data_root, tmp_path)
     config_path = str(tmp_path / 'tiny.py')
