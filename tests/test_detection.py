@@ -47,6 +47,18 @@ def coco_root(tmp_path_factory):
                     image_size=IMAGE_SIZE, seed=0, max_objects=3)
 
 
+def demo_cli_options(coco_root, batch_size):
+    """``--cfg-options`` values that train the demo config for one epoch on a generated set
+    ``coco_root`` and evaluate on its validation split."""
+    options = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+               f'val_evaluator.ann_file={annotation_file(coco_root, "val")}',
+               f'test_evaluator.ann_file={annotation_file(coco_root, "val")}']
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options += [f'{loader}.num_workers=0', f'{loader}.batch_size={batch_size}',
+                    f'{loader}.dataset.data_root={coco_root}']
+    return options
+
+
 def build_detector(cfg):
     from mmdet.registry import MODELS
     model = revert_sync_batchnorm(MODELS.build(cfg.model))  # SyncBN heads on one CPU process
@@ -292,12 +304,7 @@ def test_mmdet_own_train_and_test_scripts_run_the_demo_config(coco_root, tmp_pat
     config as it is: custom_imports brings in the backbone."""
     import mmdet
     mmdet_tools = Path(mmdet.__file__).parent / '.mim' / 'tools'
-    options = ['train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-               f'val_evaluator.ann_file={annotation_file(coco_root, "val")}',
-               f'test_evaluator.ann_file={annotation_file(coco_root, "val")}']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options += [f'{loader}.num_workers=0', f'{loader}.batch_size=2',
-                    f'{loader}.dataset.data_root={coco_root}']
+    options = demo_cli_options(coco_root, batch_size=2)
     trained = subprocess.run([sys.executable, str(mmdet_tools / 'train.py'), str(DEMO_CONFIG),
                               '--work-dir', str(tmp_path), '--cfg-options', *options],
                              cwd=ROOT, capture_output=True, text=True)

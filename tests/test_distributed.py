@@ -15,7 +15,8 @@ import pytest
 import torch
 
 from classification.demo_data import generate as generate_shapes
-from detection.demo_data import annotation_file, generate as generate_coco
+from detection.demo_data import generate as generate_coco
+from test_detection import demo_cli_options
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSIFICATION_CONFIG = ROOT / 'configs' / 'classification' / 'demo' / 'internimage_demo_shapes.py'
@@ -210,12 +211,7 @@ def test_slurm_launcher_outside_srun_names_what_is_missing(tmp_path):
 def test_detection_trains_and_evaluates_on_two_processes(tmp_path):
     coco_root = generate_coco(str(tmp_path / 'coco'), num_train=4, num_val=2, image_size=64,
                               seed=0, max_objects=3)
-    options = ['train_cfg.max_epochs=1', 'default_hooks.logger.interval=1',
-               f'val_evaluator.ann_file={annotation_file(coco_root, "val")}',
-               f'test_evaluator.ann_file={annotation_file(coco_root, "val")}']
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        options += [f'{loader}.num_workers=0', f'{loader}.batch_size=1',
-                    f'{loader}.dataset.data_root={coco_root}']
+    options = demo_cli_options(coco_root, batch_size=1) + ['default_hooks.logger.interval=1']
     work = tmp_path / 'work'
     trained = run(['bash', 'tools/dist_train.sh', DETECTION_CONFIG, 2, '--work-dir', work,
                    '--cfg-options', *options], PORT=str(free_port()))
