@@ -8,7 +8,6 @@ import torch
 from mmengine.config import Config, DictAction
 
 
-
 def add_common_arguments(parser):
     parser.add_argument('--work-dir', help='where logs, checkpoints and pictures go '
                         '(default: work_dirs/<config name>)')
@@ -102,8 +101,8 @@ def build_runner(cfg):
     """mmengine's Runner, or the runner class the config names (``runner_type``, e.g.
     FlexibleRunner for sharded training), distributed on CPUs too."""
     from mmengine.registry import RUNNERS
-    prepare_cpu_distributed(cfg)
     from mmengine.runner import Runner
+    prepare_cpu_distributed(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
