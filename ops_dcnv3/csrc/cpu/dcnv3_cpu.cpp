@@ -58,33 +58,34 @@ struct Accumulator<acc_t, 0> {
   acc_t* data() { return values.data(); }
 };
 
+// The four corners of a sample in an NHWC image (or its gradient). Corners outside the image
+// point at a per-thread stand-in buffer instead: zeros to read (zero padding), or a discarded
+// buffer to scatter into. Every sample then runs the same branch-free channel loop wherever it
+// lies; the weights stay as they are, since the stand-ins make their contribution vanish.
+template <typename T, typename acc_t>
+struct Corners {
+  T *p00, *p01, *p10, *p11;
+
+  Corners(T* image, const Bilinear<acc_t>& b, int64_t width, int64_t channels, T* outside) {
+    T* base = image + (b.h_low * width + b.w_low) * channels;
+    p00 = b.v00 ? base : outside;
+    p01 = b.v01 ? base + channels : outside;
+    p10 = b.v10 ? base + width * channels : outside;
+    p11 = b.v11 ? base + (width + 1) * channels : outside;
+  }
+};
+
 // acc[c] += m * bilinear(image)[c] for one group's channels; image points at the group's first
 // channel of pixel (0, 0), rows are width*channels apart.
 template <typename scalar_t, typename acc_t>
-inline void sample_accumulate(const scalar_t* image, const Bilinear<acc_t>& b, acc_t m,
-                              int64_t width, int64_t channels, int64_t gc, acc_t* acc) {
-  const scalar_t* p00 = image + (b.h_low * width + b.w_low) * channels;
+inline void sample_accumulate(const Corners<const scalar_t, acc_t>& x, const Bilinear<acc_t>& b,
+                              acc_t m, int64_t gc, acc_t* acc) {
   const acc_t w00 = m * b.w00(), w01 = m * b.w01(), w10 = m * b.w10(), w11 = m * b.w11();
-  if (b.all_valid()) {
-    const scalar_t* p01 = p00 + channels;
-    const scalar_t* p10 = p00 + width * channels;
-    const scalar_t* p11 = p10 + channels;
 #pragma omp simd
-    for (int64_t c = 0; c < gc; ++c) {
-      acc[c] += w00 * static_cast<acc_t>(p00[c]) + w01 * static_cast<acc_t>(p01[c]) +
-                w10 * static_cast<acc_t>(p10[c]) + w11 * static_cast<acc_t>(p11[c]);
-    }
-    return;
+  for (int64_t c = 0; c < gc; ++c) {
+    acc[c] += w00 * static_cast<acc_t>(x.p00[c]) + w01 * static_cast<acc_t>(x.p01[c]) +
+              w10 * static_cast<acc_t>(x.p10[c]) + w11 * static_cast<acc_t>(x.p11[c]);
   }
-  auto add = [&](bool valid, const scalar_t* src, acc_t w) {
-    if (!valid) return;
-#pragma omp simd
-    for (int64_t c = 0; c < gc; ++c) acc[c] += w * static_cast<acc_t>(src[c]);
-  };
-  add(b.v00, p00, w00);
-  add(b.v01, p00 + channels, w01);
-  add(b.v10, p00 + width * channels, w10);
-  add(b.v11, p00 + (width + 1) * channels, w11);
 }
 
 template <typename scalar_t, int64_t GC>
@@ -100,6 +101,7 @@ void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_
   at::parallel_for(0, g.batch * g.height_out, 1, [&](int64_t begin, int64_t end) {
     Accumulator<acc_t, GC> accumulator(gc);
     acc_t* acc = accumulator.data();
+    const std::vector<scalar_t> zeros(gc, scalar_t(0));
     for (int64_t row = begin; row < end; ++row) {
       const int64_t n = row / g.height_out, h_out = row % g.height_out;
       const scalar_t* image = input + n * image_size;
@@ -118,8 +120,9 @@ void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_
             const acc_t w = Grid::locate(grid.origin_w, points.x[p], off[2 * p], scale);
             if (inside(h, w, g.height_in, g.width_in)) {
               const Bilinear<acc_t> b(h, w, g.height_in, g.width_in);
-              sample_accumulate(image + grp * gc, b, static_cast<acc_t>(msk[p]), g.width_in, C,
-                                gc, acc);
+              const Corners<const scalar_t, acc_t> x(image + grp * gc, b, g.width_in, C,
+                                                     zeros.data());
+              sample_accumulate(x, b, static_cast<acc_t>(msk[p]), gc, acc);
             } else if (std::isnan(h) || std::isnan(w)) {
               std::fill(acc, acc + gc, nan);  // a NaN offset must not vanish silently
             }
@@ -138,7 +141,7 @@ template <typename scalar_t, typename acc_t, int64_t GC>
 void backward_slice(const scalar_t* image, const scalar_t* offset, const scalar_t* mask,
                     const scalar_t* grad_output, acc_t* grad_image, scalar_t* grad_offset,
                     scalar_t* grad_mask, const Geometry& g, const PointTable<acc_t>& points,
-                    int64_t n, int64_t grp) {
+                    int64_t n, int64_t grp, const scalar_t* zeros, acc_t* discard) {
   using Grid = PointGrid<acc_t>;
   const int64_t C = g.channels(), gc = GC > 0 ? GC : g.group_channels, P = g.points;
   const acc_t scale = static_cast<acc_t>(g.offset_scale);
@@ -159,52 +162,23 @@ void backward_slice(const scalar_t* image, const scalar_t* offset, const scalar_
         if (inside(h, w, g.height_in, g.width_in)) {
           const Bilinear<acc_t> b(h, w, g.height_in, g.width_in);
           const acc_t m = static_cast<acc_t>(msk[p]);
-          const int64_t o00 = (b.h_low * g.width_in + b.w_low) * C;
-          const int64_t o01 = o00 + C, o10 = o00 + g.width_in * C, o11 = o10 + C;
           const acc_t w00 = b.w00(), w01 = b.w01(), w10 = b.w10(), w11 = b.w11();
-          if (b.all_valid()) {
-            // Fast path, one vectorised pass: the three reductions and the four scatters.
-            const scalar_t *x00 = image + o00, *x01 = image + o01;
-            const scalar_t *x10 = image + o10, *x11 = image + o11;
-            acc_t *g00 = grad_image + o00, *g01 = grad_image + o01;
-            acc_t *g10 = grad_image + o10, *g11 = grad_image + o11;
+          const Corners<const scalar_t, acc_t> x(image, b, g.width_in, C, zeros);
+          const Corners<acc_t, acc_t> gx(grad_image, b, g.width_in, C, discard);
+          // One vectorised pass: the three reductions and the four scatters.
 #pragma omp simd reduction(+ : d_mask, d_w, d_h)
-            for (int64_t c = 0; c < gc; ++c) {
-              const acc_t gout = static_cast<acc_t>(go[c]);
-              const acc_t a = static_cast<acc_t>(x00[c]), bb = static_cast<acc_t>(x01[c]);
-              const acc_t cc = static_cast<acc_t>(x10[c]), d = static_cast<acc_t>(x11[c]);
-              d_mask += gout * (w00 * a + w01 * bb + w10 * cc + w11 * d);
-              d_w += gout * (b.hh * (bb - a) + b.lh * (d - cc));
-              d_h += gout * (b.hw * (cc - a) + b.lw * (d - bb));
-              const acc_t mg = m * gout;
-              g00[c] += w00 * mg;
-              g01[c] += w01 * mg;
-              g10[c] += w10 * mg;
-              g11[c] += w11 * mg;
-            }
-          } else {
-            // Corners outside the image read as zero and receive no gradient.
-            auto corner = [&](bool valid, int64_t o, int64_t c) {
-              return valid ? static_cast<acc_t>(image[o + c]) : acc_t(0);
-            };
-            for (int64_t c = 0; c < gc; ++c) {
-              const acc_t gout = static_cast<acc_t>(go[c]);
-              const acc_t a = corner(b.v00, o00, c), bb = corner(b.v01, o01, c);
-              const acc_t cc = corner(b.v10, o10, c), d = corner(b.v11, o11, c);
-              d_mask += gout * (w00 * a + w01 * bb + w10 * cc + w11 * d);
-              d_w += gout * (b.hh * (bb - a) + b.lh * (d - cc));
-              d_h += gout * (b.hw * (cc - a) + b.lw * (d - bb));
-            }
-            auto scatter = [&](bool valid, int64_t o, acc_t weight) {
-              if (!valid) return;
-              acc_t* dst = grad_image + o;
-#pragma omp simd
-              for (int64_t c = 0; c < gc; ++c) dst[c] += weight * static_cast<acc_t>(go[c]);
-            };
-            scatter(b.v00, o00, m * w00);
-            scatter(b.v01, o01, m * w01);
-            scatter(b.v10, o10, m * w10);
-            scatter(b.v11, o11, m * w11);
+          for (int64_t c = 0; c < gc; ++c) {
+            const acc_t gout = static_cast<acc_t>(go[c]);
+            const acc_t a = static_cast<acc_t>(x.p00[c]), bb = static_cast<acc_t>(x.p01[c]);
+            const acc_t cc = static_cast<acc_t>(x.p10[c]), d = static_cast<acc_t>(x.p11[c]);
+            d_mask += gout * (w00 * a + w01 * bb + w10 * cc + w11 * d);
+            d_w += gout * (b.hh * (bb - a) + b.lh * (d - cc));
+            d_h += gout * (b.hw * (cc - a) + b.lw * (d - bb));
+            const acc_t mg = m * gout;
+            gx.p00[c] += w00 * mg;
+            gx.p01[c] += w01 * mg;
+            gx.p10[c] += w10 * mg;
+            gx.p11[c] += w11 * mg;
           }
           d_w *= m * scale;
           d_h *= m * scale;
@@ -254,6 +228,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(const at::Tensor& in
         const PointTable<acc_t> points(g);
         dispatch_group_channels(g.group_channels, [&](auto gc) {
           at::parallel_for(0, g.batch * g.group, 1, [&](int64_t begin, int64_t end) {
+            const std::vector<scalar_t> zeros(g.group_channels, scalar_t(0));
+            std::vector<acc_t> discard(g.group_channels);
             for (int64_t task = begin; task < end; ++task) {
               const int64_t n = task / g.group, grp = task % g.group;
               const int64_t slice = n * image_size + grp * g.group_channels;
@@ -261,7 +237,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(const at::Tensor& in
                   in + slice, offset.const_data_ptr<scalar_t>(), mask.const_data_ptr<scalar_t>(),
                   grad_output.const_data_ptr<scalar_t>(), g_in + slice,
                   grad_offset.mutable_data_ptr<scalar_t>(),
-                  grad_mask.mutable_data_ptr<scalar_t>(), g, points, n, grp);
+                  grad_mask.mutable_data_ptr<scalar_t>(), g, points, n, grp, zeros.data(),
+                  discard.data());
             }
           });
         });
