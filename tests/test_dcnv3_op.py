@@ -140,6 +140,21 @@ def test_nan_propagates():
         assert not torch.isnan(out[0]).any()
 
 
+def test_infinite_pixels_reach_only_the_samples_that_touch_them():
+    """Samples outside the image must add zeros, not 0 * (a stored pixel): an inf in a corner
+    pixel may only turn the outputs whose samples touch it into inf/NaN, exactly as in the
+    reference."""
+    x, offset, mask = make_inputs(offset_range=20.0, dtype=torch.float32)
+    x[:, 0, 0, :] = float('inf')
+    x[:, -1, -1, :] = float('-inf')
+    out = dcnv3(x, offset, mask, *op_args())
+    ref = dcnv3_reference(x, offset, mask, *op_args())
+    finite = torch.isfinite(ref)
+    assert 0 < finite.sum() < finite.numel()
+    assert torch.equal(torch.isfinite(out), finite)
+    torch.testing.assert_close(out[finite], ref[finite], rtol=1e-5, atol=1e-6)
+
+
 def test_zero_size_batch():
     x, offset, mask = (t[:0] for t in make_inputs())
     out = dcnv3(x, offset, mask, *op_args())

@@ -73,6 +73,11 @@ struct Corners {
     p10 = b.v10 ? base + width * channels : outside;
     p11 = b.v11 ? base + (width + 1) * channels : outside;
   }
+  Corners(T* image, const Bilinear<acc_t>& b, int64_t width, int64_t channels, T* outside,
+          bool touches_image)
+      : Corners(image, b, width, channels, outside) {
+    if (!touches_image) p00 = p01 = p10 = p11 = outside;
+  }
 };
 
 // acc[c] += m * bilinear(image)[c] for one group's channels; image points at the group's first
@@ -115,18 +120,23 @@ void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_
           const scalar_t* off = offset + (pixel * g.group + grp) * P * 2;
           const scalar_t* msk = mask + (pixel * g.group + grp) * P;
           std::fill(acc, acc + gc, acc_t(0));
+          bool nan_seen = false;
           for (int64_t p = 0; p < P; ++p) {
             const acc_t h = Grid::locate(grid.origin_h, points.y[p], off[2 * p + 1], scale);
             const acc_t w = Grid::locate(grid.origin_w, points.x[p], off[2 * p], scale);
-            if (inside(h, w, g.height_in, g.width_in)) {
-              const Bilinear<acc_t> b(h, w, g.height_in, g.width_in);
-              const Corners<const scalar_t, acc_t> x(image + grp * gc, b, g.width_in, C,
-                                                     zeros.data());
-              sample_accumulate(x, b, static_cast<acc_t>(msk[p]), gc, acc);
-            } else if (std::isnan(h) || std::isnan(w)) {
-              std::fill(acc, acc + gc, nan);  // a NaN offset must not vanish silently
-            }
+            // A location outside the image reads four zeros through the same loop (at a
+            // stand-in location that keeps the weights finite) instead of a hard-to-predict
+            // branch.
+            const bool in = inside(h, w, g.height_in, g.width_in);
+            nan_seen |= std::isnan(h) || std::isnan(w);
+            const Bilinear<acc_t> b(in ? h : acc_t(0), in ? w : acc_t(0), g.height_in,
+                                    g.width_in);
+            const Corners<const scalar_t, acc_t> x(image + grp * gc, b, g.width_in, C,
+                                                   zeros.data(), in);
+            sample_accumulate(x, b, static_cast<acc_t>(msk[p]), gc, acc);
           }
+          // A NaN offset must not vanish silently.
+          if (nan_seen) std::fill(acc, acc + gc, nan);
           scalar_t* out = output + pixel * C + grp * gc;
           for (int64_t c = 0; c < gc; ++c) out[c] = static_cast<scalar_t>(acc[c]);
         }
