@@ -2,7 +2,7 @@
 the pure-PyTorch reference (what users had on CPU) and a 3x3 depthwise convolution of the same
 NHWC tensor (the cheapest spatial op a block could use instead).
 
-    python benchmarks/bench_dcnv3_op.py [--device cpu|cuda] [--repeat 20]
+    python benchmarks/bench_dcnv3_op.py [--device cpu|cuda] [--repeat 10]
 
 On CUDA the table also gives each dtype (fp32, bf16, fp16) and the forward's memory throughput.
 
@@ -72,15 +72,19 @@ def timed_ms(fn, device):
     return (time.perf_counter() - start) * 1e3
 
 
-def median_ms(fns, device, repeat):
-    """Median time of each function, called in turns (one call of each per round) so that load
-    from elsewhere on the machine slows them all alike and the ratios stay fair."""
+def median_ms(fns, device, repeat, block=3):
+    """Median steady-state time of each function. The functions take turns, so that load from
+    elsewhere on the machine slows them all alike and the ratios stay fair; each turn makes one
+    untimed call and then times `block` calls, so every timed call finds its inputs in cache and
+    its threads awake, as an op inside a network does (the layer before it has just written
+    them), rather than after another implementation has flushed the caches."""
     for fn in fns.values():
         fn()
     times = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            times[name].append(timed_ms(fn, device))
+            fn()
+            times[name].extend(timed_ms(fn, device) for _ in range(block))
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -165,7 +169,7 @@ def cuda_main(repeat):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--repeat', type=int, default=20)
+    parser.add_argument('--repeat', type=int, default=10)
     parser.add_argument('--no-memory', action='store_true', help='skip the peak-memory column')
     parser.add_argument('--memory-probe', nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -1,6 +1,7 @@
 """What tools/train.py and tools/test.py share: their common arguments, reading a config with
 its command-line overrides (unknown top-level keys refused), the work dir, and distributed runs
 on CPUs."""
+import contextlib
 import os
 import subprocess
 
@@ -106,3 +107,16 @@ def build_runner(cfg):
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+@contextlib.contextmanager
+def process_group_closed_on_exit():
+    """Closes the distributed process group when the launcher is done. Left to the interpreter's
+    teardown, gloo's threads are sometimes destroyed while still running ('terminate called
+    without an active exception'), which aborts a rank after its work has finished and turns a
+    successful run into a failed one."""
+    try:
+        yield
+    finally:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()

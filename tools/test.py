@@ -19,7 +19,8 @@ import time
 import torch
 from mmengine.dist import is_main_process
 from classification.safe_loading import load_weights_only
-from launch_common import add_common_arguments, build_runner, load_config
+from launch_common import (add_common_arguments, build_runner, load_config,
+                           process_group_closed_on_exit)
 
 THROUGHPUT_WARMUP = 3
 
@@ -116,6 +117,22 @@ def plain_number(value):
     raise TypeError(f'{type(value).__name__} in the metrics is not JSON serializable')
 
 
+def run_test(runner, args, cfg):
+    """Throughput measurement or evaluation; the main process writes the metrics file."""
+    if args.throughput:
+        runner.load_or_resume()
+        measure_throughput(runner, args.throughput)
+        return
+    metrics = runner.test()
+    if not is_main_process():
+        return
+    path = os.path.join(cfg.work_dir, 'test_metrics.json')
+    with open(path, 'w') as f:
+        json.dump(dict(config=args.config, checkpoint=args.checkpoint, metrics=metrics), f,
+                  indent=1, default=plain_number)
+    print(f'metrics written to {path}')
+
+
 def main(argv=None):
     args = parse_args(argv)
     if not os.path.isfile(args.checkpoint):
@@ -127,19 +144,8 @@ def main(argv=None):
         enable_pictures(cfg, args.show_dir)
     if args.tta:
         enable_tta(cfg)
-    runner = build_runner(cfg)
-    if args.throughput:
-        runner.load_or_resume()
-        measure_throughput(runner, args.throughput)
-    else:
-        metrics = runner.test()
-        if not is_main_process():
-            return
-        path = os.path.join(cfg.work_dir, 'test_metrics.json')
-        with open(path, 'w') as f:
-            json.dump(dict(config=args.config, checkpoint=args.checkpoint, metrics=metrics), f,
-                      indent=1, default=plain_number)
-        print(f'metrics written to {path}')
+    with process_group_closed_on_exit():
+        run_test(runner=build_runner(cfg), args=args, cfg=cfg)
 
 
 if __name__ == '__main__':

@@ -11,7 +11,8 @@ import os
 
 import torch
 from classification.atomic_checkpoints import latest_complete_checkpoint
-from launch_common import add_common_arguments, build_runner, load_config
+from launch_common import (add_common_arguments, build_runner, load_config,
+                           process_group_closed_on_exit)
 
 
 def parse_args(argv=None):
@@ -77,7 +78,8 @@ def main(argv=None):
     apply_resume(cfg, args.resume)
     if args.amp:
         apply_amp(cfg, args.amp)
-    build_runner(cfg).train()
+    with process_group_closed_on_exit():
+        build_runner(cfg).train()
 
 
 if __name__ == '__main__':
