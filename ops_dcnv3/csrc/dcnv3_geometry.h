@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #if defined(__CUDACC__)
 #define DCNV3_HOST_DEVICE __host__ __device__ __forceinline__
@@ -49,8 +50,11 @@ struct PointGrid {
     origin_w = static_cast<acc_t>(hw - g.pad_w + w_out * g.stride_w);
   }
 
-  // origin + (grid term + learned offset) * offset_scale: the one formula of a location.
-  static DCNV3_HOST_DEVICE acc_t locate(acc_t origin, acc_t grid_term, acc_t off, acc_t scale) {
+  // origin + (grid term + learned offset) * offset_scale: the one formula of a location, for one
+  // point (V = acc_t) or for lanes of points (the CPU forward's vector types).
+  template <typename V = acc_t>
+  static DCNV3_HOST_DEVICE V locate(acc_t origin, V grid_term, std::type_identity_t<V> off,
+                                    acc_t scale) {
     return origin + (grid_term + off) * scale;
   }
   // Kernel-grid term of point (i, j) relative to the output pixel's centre.
