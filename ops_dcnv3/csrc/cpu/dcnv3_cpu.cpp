@@ -1,7 +1,7 @@
 // DCNv3 CPU kernels. Channels-last makes the group_channels values of a sampled pixel contiguous,
 // so every inner loop runs over them (auto-vectorised) while the sampling geometry is computed
-// once per (pixel, group, point): in the forward for 16 points at a time in SIMD lanes
-// (sample_lanes.h). Parallel over output rows (forward) and over (image, group) slices
+// once per (pixel, group, point), in the forward for 16 points at a time in SIMD lanes where
+// AVX-512 allows (sample_lanes.h). Parallel over output rows (forward) and over (image, group) slices
 // (backward: each slice owns its part of grad_input, so no atomics are needed).
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "../dcnv3.h"
+#if defined(__AVX512F__)
 #include "sample_lanes.h"
+#endif
 
 namespace dcnv3 {
 namespace {
@@ -76,23 +78,55 @@ struct Corners {
     p10 = b.v10 ? base + width * channels : outside;
     p11 = b.v11 ? base + (width + 1) * channels : outside;
   }
+  Corners(T* image, const Bilinear<acc_t>& b, int64_t width, int64_t channels, T* outside,
+          bool touches_image)
+      : Corners(image, b, width, channels, outside) {
+    if (!touches_image) p00 = p01 = p10 = p11 = outside;
+  }
 };
+
+// acc[c] += sum of weight * corner[c] over the four corners of one sample.
+template <typename scalar_t, typename acc_t>
+inline void accumulate_corners(const scalar_t* x00, const scalar_t* x01, const scalar_t* x10,
+                               const scalar_t* x11, acc_t w00, acc_t w01, acc_t w10, acc_t w11,
+                               int64_t gc, acc_t* acc) {
+#pragma omp simd
+  for (int64_t c = 0; c < gc; ++c) {
+    acc[c] += w00 * static_cast<acc_t>(x00[c]) + w01 * static_cast<acc_t>(x01[c]) +
+              w10 * static_cast<acc_t>(x10[c]) + w11 * static_cast<acc_t>(x11[c]);
+  }
+}
+
+// What the samples of one (pixel, group) read: its offsets and mask values (and how many point
+// entries the tensors hold from there on), its kernel grid, and the group's first channel of
+// pixel (0, 0) of its image.
+template <typename scalar_t, typename acc_t>
+struct PixelGroup {
+  const scalar_t *offset, *mask, *image;
+  int64_t points_left;
+  PointGrid<acc_t> grid;
+};
+
+#if defined(__AVX512F__)
+// With AVX-512 the geometry of 16 points at a time runs in vector lanes (sample_lanes.h): 1.3-2x
+// faster than the scalar geometry below. Without it (AVX2's 16 registers) the lanes spill and
+// an 8-lane form was measured 1.3x slower than the scalar code, which is used there instead.
 
 // The kernel-grid terms of the points in chunks of kLanes lanes, and which lanes hold points.
 template <typename acc_t>
-struct PointLanes {
+struct ForwardPoints {
   using Value = typename LaneTypes<acc_t>::Value;
   using Mask = typename LaneTypes<acc_t>::Mask;
   std::vector<Value> x, y;
   std::vector<Mask> used;
   std::vector<int64_t> count;
 
-  explicit PointLanes(const PointTable<acc_t>& table) {
-    const int64_t points = static_cast<int64_t>(table.x.size());
-    for (int64_t first = 0; first < points; first += kLanes) {
+  explicit ForwardPoints(const Geometry& g) {
+    const PointTable<acc_t> table(g);
+    for (int64_t first = 0; first < g.points; first += kLanes) {
       alignas(64) acc_t xs[kLanes] = {}, ys[kLanes] = {};
       alignas(64) acc_t real[kLanes] = {};
-      const int64_t n = std::min<int64_t>(kLanes, points - first);
+      const int64_t n = std::min<int64_t>(kLanes, g.points - first);
       for (int64_t l = 0; l < n; ++l) {
         xs[l] = table.x[first + l];
         ys[l] = table.y[first + l];
@@ -106,10 +140,10 @@ struct PointLanes {
   }
 };
 
-// The x and y offsets and the mask values of up to kLanes points of one (pixel, group) as acc_t
-// lanes. float tensors are read straight into the lanes when a full 16 points' worth stays
-// inside the tensors (the lanes past the last point are then ignored); other dtypes and the
-// tensors' last points go through a zero-filled copy.
+// The x and y offsets and the mask values of up to kLanes points as acc_t lanes. float tensors
+// are read straight into the lanes when a full kLanes points' worth stays inside the tensors
+// (the lanes past the last point are then ignored); other dtypes and the tensors' last points
+// go through a zero-filled copy.
 template <typename scalar_t, typename acc_t>
 struct PointInputs {
   using Value = typename LaneTypes<acc_t>::Value;
@@ -131,33 +165,73 @@ struct PointInputs {
   }
 };
 
-// acc[c] += sum of weight * corner[c] over the four corners of one sample.
+// Adds the samples of one (pixel, group) to acc; true when an offset was NaN.
 template <typename scalar_t, typename acc_t>
-inline void accumulate_corners(int64_t a00, int64_t a01, int64_t a10, int64_t a11, acc_t w00,
-                               acc_t w01, acc_t w10, acc_t w11, int64_t gc, acc_t* acc) {
-  const auto* x00 = reinterpret_cast<const scalar_t*>(a00);
-  const auto* x01 = reinterpret_cast<const scalar_t*>(a01);
-  const auto* x10 = reinterpret_cast<const scalar_t*>(a10);
-  const auto* x11 = reinterpret_cast<const scalar_t*>(a11);
-#pragma omp simd
-  for (int64_t c = 0; c < gc; ++c) {
-    acc[c] += w00 * static_cast<acc_t>(x00[c]) + w01 * static_cast<acc_t>(x01[c]) +
-              w10 * static_cast<acc_t>(x10[c]) + w11 * static_cast<acc_t>(x11[c]);
+bool accumulate_samples(const ForwardPoints<acc_t>& points, const PixelGroup<scalar_t, acc_t>& px,
+                        const scalar_t* zeros, const Geometry& g, int64_t gc, acc_t* acc) {
+  using Value = typename LaneTypes<acc_t>::Value;
+  using Grid = PointGrid<acc_t>;
+  const acc_t scale = static_cast<acc_t>(g.offset_scale);
+  const int64_t pixel_bytes = g.channels() * static_cast<int64_t>(sizeof(scalar_t));
+  bool nan_seen = false;
+  for (size_t chunk = 0; chunk < points.count.size(); ++chunk) {
+    const int64_t first = static_cast<int64_t>(chunk) * kLanes, count = points.count[chunk];
+    const PointInputs<scalar_t, acc_t> in(px.offset + 2 * first, px.mask + first, count,
+                                          first + kLanes <= px.points_left);
+    const Value h = Grid::locate(px.grid.origin_h, points.y[chunk], in.y, scale);
+    const Value w = Grid::locate(px.grid.origin_w, points.x[chunk], in.x, scale);
+    const SampleLanes<acc_t> s(h, w, in.m, points.used[chunk], px.image, zeros, g.height_in,
+                               g.width_in, pixel_bytes);
+    nan_seen |= s.any_nan();
+#pragma GCC unroll 16
+    for (int l = 0; l < kLanes; ++l) {
+      if (l == count) break;
+      accumulate_corners(reinterpret_cast<const scalar_t*>(s.a00[l]),
+                         reinterpret_cast<const scalar_t*>(s.a01[l]),
+                         reinterpret_cast<const scalar_t*>(s.a10[l]),
+                         reinterpret_cast<const scalar_t*>(s.a11[l]), s.w00[l], s.w01[l],
+                         s.w10[l], s.w11[l], gc, acc);
+    }
   }
+  return nan_seen;
 }
+#else
+template <typename acc_t>
+using ForwardPoints = PointTable<acc_t>;
+
+// Adds the samples of one (pixel, group) to acc; true when an offset was NaN.
+template <typename scalar_t, typename acc_t>
+bool accumulate_samples(const ForwardPoints<acc_t>& points, const PixelGroup<scalar_t, acc_t>& px,
+                        const scalar_t* zeros, const Geometry& g, int64_t gc, acc_t* acc) {
+  using Grid = PointGrid<acc_t>;
+  const acc_t scale = static_cast<acc_t>(g.offset_scale);
+  bool nan_seen = false;
+  for (int64_t p = 0; p < g.points; ++p) {
+    const acc_t h = Grid::locate(px.grid.origin_h, points.y[p], px.offset[2 * p + 1], scale);
+    const acc_t w = Grid::locate(px.grid.origin_w, points.x[p], px.offset[2 * p], scale);
+    // A location outside the image reads four zeros through the same loop (at a stand-in
+    // location that keeps the weights finite) instead of a hard-to-predict branch.
+    const bool in = inside(h, w, g.height_in, g.width_in);
+    nan_seen |= std::isnan(h) || std::isnan(w);
+    const Bilinear<acc_t> b(in ? h : acc_t(0), in ? w : acc_t(0), g.height_in, g.width_in);
+    const Corners<const scalar_t, acc_t> x(px.image, b, g.width_in, g.channels(), zeros, in);
+    const acc_t m = static_cast<acc_t>(px.mask[p]);
+    accumulate_corners(x.p00, x.p01, x.p10, x.p11, m * b.w00(), m * b.w01(), m * b.w10(),
+                       m * b.w11(), gc, acc);
+  }
+  return nan_seen;
+}
+#endif
 
 template <typename scalar_t, int64_t GC>
 void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_t* mask,
                     scalar_t* output, const Geometry& g) {
   using acc_t = at::opmath_type<scalar_t>;
-  using Value = typename LaneTypes<acc_t>::Value;
   const int64_t C = g.channels(), gc = GC > 0 ? GC : g.group_channels, P = g.points;
   const int64_t image_size = g.height_in * g.width_in * C;
-  const int64_t point_groups = g.batch * g.height_out * g.width_out * g.group;
+  const int64_t point_entries = g.batch * g.height_out * g.width_out * g.group * P;
   const acc_t nan = std::numeric_limits<acc_t>::quiet_NaN();
-  const acc_t scale = static_cast<acc_t>(g.offset_scale);
-  using Grid = PointGrid<acc_t>;
-  const PointLanes<acc_t> lanes{PointTable<acc_t>(g)};
+  const ForwardPoints<acc_t> points(g);
   at::parallel_for(0, g.batch * g.height_out, 1, [&](int64_t begin, int64_t end) {
     Accumulator<acc_t, GC> accumulator(gc);
     acc_t* acc = accumulator.data();
@@ -171,32 +245,15 @@ void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_
       for (int64_t grp = 0; grp < g.group; ++grp) {
         for (int64_t w_out = 0; w_out < g.width_out; ++w_out) {
           const int64_t pixel = row * g.width_out + w_out;
-          const int64_t point_group = pixel * g.group + grp;
-          const Grid grid(g, h_out, w_out);
+          const int64_t first_point = (pixel * g.group + grp) * P;
+          const PixelGroup<scalar_t, acc_t> px{offset + 2 * first_point, mask + first_point,
+                                               image + grp * gc, point_entries - first_point,
+                                               PointGrid<acc_t>(g, h_out, w_out)};
           std::fill(acc, acc + gc, acc_t(0));
-          bool nan_seen = false;
-          for (size_t chunk = 0; chunk < lanes.count.size(); ++chunk) {
-            const int64_t first = static_cast<int64_t>(chunk) * kLanes, count = lanes.count[chunk];
-            // Offsets are read as 2 * kLanes values from 2 * (point_group * P + first).
-            const bool full_read_inside = point_group * P + first + kLanes <= point_groups * P;
-            const PointInputs<scalar_t, acc_t> in(offset + (point_group * P + first) * 2,
-                                                  mask + point_group * P + first, count,
-                                                  full_read_inside);
-            const Value h = Grid::locate(grid.origin_h, lanes.y[chunk], in.y, scale);
-            const Value w = Grid::locate(grid.origin_w, lanes.x[chunk], in.x, scale);
-            const SampleLanes<acc_t> s(h, w, in.m, lanes.used[chunk], image + grp * gc,
-                                       zeros.data(), g.height_in, g.width_in,
-                                       C * static_cast<int64_t>(sizeof(scalar_t)));
-            // A NaN offset must not vanish silently.
-            nan_seen |= s.any_nan();
-#pragma GCC unroll 16
-            for (int l = 0; l < kLanes; ++l) {
-              if (l == count) break;
-              accumulate_corners<scalar_t>(s.a00[l], s.a01[l], s.a10[l], s.a11[l], s.w00[l],
-                                           s.w01[l], s.w10[l], s.w11[l], gc, acc);
-            }
+          // A NaN offset must not vanish silently.
+          if (accumulate_samples(points, px, zeros.data(), g, gc, acc)) {
+            std::fill(acc, acc + gc, nan);
           }
-          if (nan_seen) std::fill(acc, acc + gc, nan);
           scalar_t* out = output + pixel * C + grp * gc;
           for (int64_t c = 0; c < gc; ++c) out[c] = static_cast<scalar_t>(acc[c]);
         }

@@ -1,5 +1,6 @@
 // The sampling geometry of up to 16 kernel points of one (pixel, group) at once, written with
-// GCC/Clang vector extensions so the compiler maps it onto whatever SIMD the machine has.
+// GCC/Clang vector extensions. Used by the CPU forward when built for AVX-512, whose 32
+// registers of 16 floats hold the lanes (see dcnv3_cpu.cpp for the other machines).
 // Same formulas as PointGrid::locate and Bilinear (dcnv3_geometry.h), lane-wise, so that the
 // forward's per-sample scalar work shrinks to four loads and four multiply-adds per channel
 // vector. The lanes must stay in registers: storing them and reloading single lanes stalls on
