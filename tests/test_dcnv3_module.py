@@ -10,6 +10,7 @@ import torch
 
 import ops_dcnv3
 from ops_dcnv3 import DCNv3, DCNv3_pytorch
+from ops_dcnv3.modules import softmax_over_points
 
 needs_extension = pytest.mark.skipif(not ops_dcnv3.EXTENSION_AVAILABLE,
                                      reason='compiled extension not built')
@@ -52,6 +53,27 @@ def perturbed(module):
 
 
 @needs_extension
+@pytest.mark.parametrize('dtype', [torch.float32, torch.float64, torch.bfloat16])
+def test_softmax_over_points_matches_torch_softmax(dtype):
+    """The whole-tensor softmax the modules use on the CPU: values and gradients of
+    torch.softmax (in float32 for bfloat16 logits, as autocast runs softmax)."""
+    logits = (torch.randn(2, 5, 5, 4, 9, generator=torch.Generator().manual_seed(0)) * 30)
+    logits = logits.to(dtype)
+    logits[0, 0, 0, 0, 3] = 1e4  # one point dominating its row, which needs the max shift
+    ours_in = logits.clone().requires_grad_(True)
+    ref_in = logits.clone().to(torch.promote_types(dtype, torch.float32)).requires_grad_(True)
+    ours, ref = softmax_over_points(ours_in), ref_in.softmax(-1)
+    assert ours.dtype == ref.dtype
+    tol = 1e-12 if dtype == torch.float64 else 1e-6
+    torch.testing.assert_close(ours, ref, rtol=tol, atol=tol)
+    assert ours[0, 0, 0, 0, 3] == 1
+    grad = torch.randn(ours.shape, generator=torch.Generator().manual_seed(1), dtype=ours.dtype)
+    ours.backward(grad)
+    ref.backward(grad)
+    torch.testing.assert_close(ours_in.grad.to(ref_in.grad.dtype), ref_in.grad,
+                               rtol=1e-2 if dtype == torch.bfloat16 else tol, atol=tol)
+
+
 @pytest.mark.parametrize('options', [
     dict(), dict(center_feature_scale=True), dict(remove_center=True, offset_scale=2.0),
     dict(kernel_size=5, pad=2, dw_kernel_size=5, group=2)])
