@@ -1,8 +1,8 @@
 // DCNv3 CPU kernels. Channels-last makes the group_channels values of a sampled pixel contiguous,
 // so every inner loop runs over them (auto-vectorised) while the sampling geometry is computed
 // once per (pixel, group, point), in the forward for 16 points at a time in SIMD lanes where
-// AVX-512 allows (sample_lanes.h). Parallel over output rows (forward) and over (image, group) slices
-// (backward: each slice owns its part of grad_input, so no atomics are needed).
+// AVX-512 allows (sample_lanes.h). Parallel over output rows (forward) and over (image, group)
+// slices (backward: each slice owns its part of grad_input, so no atomics are needed).
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 #include <ATen/Parallel.h>
