@@ -52,7 +52,6 @@ def perturbed(module):
     return module
 
 
-@needs_extension
 @pytest.mark.parametrize('dtype', [torch.float32, torch.float64, torch.bfloat16])
 def test_softmax_over_points_matches_torch_softmax(dtype):
     """The whole-tensor softmax the modules use on the CPU: values and gradients of
@@ -74,6 +73,7 @@ def test_softmax_over_points_matches_torch_softmax(dtype):
                                rtol=1e-2 if dtype == torch.bfloat16 else tol, atol=tol)
 
 
+@needs_extension
 @pytest.mark.parametrize('options', [
     dict(), dict(center_feature_scale=True), dict(remove_center=True, offset_scale=2.0),
     dict(kernel_size=5, pad=2, dw_kernel_size=5, group=2)])
