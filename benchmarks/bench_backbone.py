@@ -19,7 +19,7 @@ import timm
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from classification import internimage_t  # noqa: E402
+from classification.models import internimage_t  # noqa: E402
 from ops_dcnv3 import DCNv3  # noqa: E402
 
 BASELINE = 'convnext_tiny'

@@ -18,7 +18,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench_backbone import interleaved_seconds  # noqa: E402
-from classification import internimage_t  # noqa: E402
+from classification.models import internimage_t  # noqa: E402
 from ops_dcnv3.onnx import dcnv3_export_form, export_onnx  # noqa: E402
 
 BASELINE = 'PyTorch, our DCNv3 op'

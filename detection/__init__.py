@@ -1,10 +1,11 @@
 """What mmdet 3.3 lacks for the InternImage detectors. Importing the package (configs:
-``custom_imports=dict(imports=['classification', 'detection'])``) registers in mmdet's MODELS
-the composite backbone ``CBInternImage`` and the detector ``CBDINO`` of the CB-InternImage-H
-DINO system. The InternImage backbone itself and the layer-wise lr decay constructor come from
-``classification`` (mmengine's root registries, which mmdet's search). Tools live in
-``detection.demo_data`` (the embedded COCO-format data set) and ``detection.visualize``
-(pictures of a detector's results)."""
+``custom_imports=dict(imports=['classification.models', 'classification.engine', 'detection'])``)
+registers in mmdet's MODELS the composite backbone ``CBInternImage`` and the detector ``CBDINO``
+of the CB-InternImage-H DINO system. The InternImage backbone itself comes from
+``classification.models`` and the layer-wise lr decay constructor from
+``classification.engine`` (mmengine's root registries, which mmdet's search).
+``detection.visualize`` draws a detector's results for ``tools/image_demo.py``; the embedded
+COCO-format demo data is ``classification.demo_data.detection``."""
 from .cb_dino import CBDINO
 from .cb_internimage import CBInternImage
 

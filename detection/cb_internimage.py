@@ -3,50 +3,36 @@ InternImage trunks behind the published 65.4 mAP DINO system, which mmdet 3.3 do
 
 The assisting trunk runs first; every level output of it is mapped to each lower level's width
 (1x1 convolution), resized to that level's size and summed (dense higher-level composition).
-The lead trunk starts from the assisting trunk's stem output and adds, before each of its
-levels, that sum times a zero-initialised per-channel scale, so training starts from the plain
-backbone. Parameter names follow the published release (``cb_modules.{0,1}``,
-``cb_modules.1.gamma{i}``, ``cb_linears.{i}.{j}``), so the backbone part of its checkpoints
-loads."""
+The lead trunk (built without a stem) starts from the assisting trunk's stem output and adds,
+before each of its levels, that sum times a zero-initialised per-channel scale, so training
+starts from the plain backbone. Both trunks run the trunk's own level loop. Parameter names
+follow the published release (``cb_modules.{0,1}``, ``cb_modules.1.gamma{i}``,
+``cb_linears.{i}.{j}``), so the backbone part of its checkpoints loads."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 
-from classification.checkpoint import extract_state_dict, load_state_dict_into, read_checkpoint
-from classification.internimage import InternImageTrunk
+from classification.models import (DenseOutputs, InternImageTrunk, extract_state_dict,
+                                   load_state_dict_into, read_checkpoint)
+from classification.models.internimage import check_image_batch, pretrained_checkpoint
+from classification.models.variants import with_arch
 
 ASSIST, LEAD = 0, 1
 
 
 class CompositeLeadTrunk(InternImageTrunk):
-    """The lead trunk: no stem of its own, and ``gamma{i}`` scaling the composite input of
-    level i."""
+    """The lead trunk: the levels of a trunk (no stem: it shares the assisting one's) and
+    ``gamma{i}``, the scale of the composite input of level i."""
 
     def __init__(self, **trunk_options):
-        super().__init__(**trunk_options)
-        del self.patch_embed
+        super().__init__(stem=False, **trunk_options)
         for i, channels in enumerate(self.level_channels):
             self.register_parameter(f'gamma{i}', nn.Parameter(torch.zeros(channels)))
 
-    def forward_levels(self, stem_output, composite_inputs):
-        """NHWC level outputs from the shared stem output and one NHWC composite input per
-        level."""
-        scaled = [getattr(self, f'gamma{i}') * c for i, c in enumerate(composite_inputs)]
-        return run_levels(self.levels, stem_output, scaled)
-
-
-def run_levels(levels, x, level_inputs=None):
-    """NHWC output of every level (before its downsample), ``level_inputs[i]`` added to the
-    input of level i."""
-    outputs = []
-    for i, level in enumerate(levels):
-        if level_inputs is not None:
-            x = x + level_inputs[i]
-        output, x = level(x)
-        outputs.append(output)
-    return outputs
+    def scaled(self, composite_inputs):
+        return [getattr(self, f'gamma{i}') * c for i, c in enumerate(composite_inputs)]
 
 
 def composite_connections(level_channels):
@@ -59,27 +45,31 @@ def composite_connections(level_channels):
 
 
 @MODELS.register_module()
-class CBInternImage(BaseModule):
+class CBInternImage(DenseOutputs, BaseModule):
     """Two InternImage trunks with composite connections. ``forward`` returns
     ``(assisting maps, lead maps)``, each a tuple of NCHW maps of ``out_indices``: training
-    supervises both (``CBDINO``), inference uses the lead. Takes every option of
-    ``InternImageTrunk``.
+    supervises both (``CBDINO``), inference uses the lead. ``arch`` names the variant of both
+    trunks; ``out_channels``, ``out_strides``, ``frozen_stages`` (the stem and the first k
+    levels of both trunks) and ``norm_eval`` are those of the InternImage backbone
+    (``DenseOutputs``); the other options are the trunk's.
 
     ``init_cfg=dict(type='Pretrained', checkpoint=...)`` with a single-backbone checkpoint
     (classification or detection layout) initialises both trunks from it, as CBNet does; a
     composite checkpoint (``cb_modules.*`` keys) loads as it is."""
 
-    def __init__(self, out_indices=(1, 2, 3), init_cfg=None, **trunk_options):
+    def __init__(self, arch=None, out_indices=(1, 2, 3), frozen_stages=-1, norm_eval=False,
+                 init_cfg=None, **trunk_options):
         super().__init__(init_cfg)
+        trunk_options = with_arch(arch, trunk_options, head=False)
+        self.arch = arch
         assist = InternImageTrunk(**trunk_options)
-        num_levels = len(assist.levels)
-        if not out_indices or any(not 0 <= i < num_levels for i in out_indices):
-            raise ValueError(f'out_indices {list(out_indices)} must be level indices in '
-                             f'[0, {num_levels})')
         self.cb_modules = nn.ModuleList([assist, CompositeLeadTrunk(**trunk_options)])
         self.cb_linears = composite_connections(assist.level_channels)
-        self.out_indices = tuple(out_indices)
-        self.out_channels = tuple(assist.level_channels[i] for i in self.out_indices)
+        self.setup_outputs(assist.level_channels, out_indices, frozen_stages, norm_eval)
+
+    def frozen_modules(self, frozen_stages):
+        assist, lead = self.cb_modules
+        return [assist.patch_embed, *assist.levels[:frozen_stages], *lead.levels[:frozen_stages]]
 
     def composite_inputs(self, assist_outputs):
         """NHWC input added before each lead level: the sum of the mapped assisting outputs of
@@ -98,21 +88,19 @@ class CBInternImage(BaseModule):
 
     def forward(self, x):
         assist, lead = self.cb_modules
-        if x.dim() != 4 or x.shape[1] != assist.in_channels:
-            raise ValueError(f'CBInternImage: expected an (N, {assist.in_channels}, H, W) image '
-                             f'batch, got shape {tuple(x.shape)}')
+        check_image_batch(x, assist.in_channels, type(self).__name__)
         stem_output = assist.patch_embed(x)
-        assist_outputs = run_levels(assist.levels, stem_output)
-        lead_outputs = lead.forward_levels(stem_output, self.composite_inputs(assist_outputs))
-        return tuple(tuple(outputs[i].permute(0, 3, 1, 2).contiguous() for i in self.out_indices)
-                     for outputs in (assist_outputs, lead_outputs))
+        assist_outputs = assist.run_levels(stem_output)
+        lead_outputs = lead.run_levels(stem_output,
+                                       lead.scaled(self.composite_inputs(assist_outputs)))
+        return self.select_outputs(assist_outputs), self.select_outputs(lead_outputs)
 
     def init_weights(self):
-        init_cfg = self.init_cfg
-        if not (isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained'):
+        checkpoint = pretrained_checkpoint(self.init_cfg)
+        if checkpoint is None:
             super().init_weights()
             return
-        state_dict = extract_state_dict(read_checkpoint(init_cfg['checkpoint']))
+        state_dict = extract_state_dict(read_checkpoint(checkpoint))
         if any(key.startswith('cb_modules.') for key in state_dict):
             load_state_dict_into(self, state_dict)
         else:

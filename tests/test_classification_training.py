@@ -14,8 +14,9 @@ from mmengine.config import Config
 from mmengine.registry import DATASETS, MODELS
 from mmengine.runner import Runner
 
-import classification  # noqa: F401  (registers the modules)
-from classification.demo_data import generate
+import classification.engine  # noqa: F401  (registers the modules)
+import classification.imagenet  # noqa: F401
+from classification.demo_data.classification import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / 'configs' / 'classification' / 'demo' / 'internimage_demo_shapes.py'

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from classification.atomic_checkpoints import (AtomicLocalBackend, damage_of,
+from classification.engine.atomic_checkpoints import (AtomicLocalBackend, damage_of,
                                                latest_complete_checkpoint)
-from classification.checkpoint import read_checkpoint
-from classification.demo_data import generate
-from classification.safe_loading import UnsafeCheckpointError
+from classification.demo_data.classification import generate
+from classification.models import read_checkpoint
+from classification.models.weights_only import UnsafeCheckpointError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / 'configs' / 'classification' / 'demo' / 'internimage_demo_shapes.py'

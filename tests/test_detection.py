@@ -20,12 +20,12 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from pycocotools.coco import COCO
 
-import classification  # noqa: F401  (registers the backbone and the optimizer constructor)
+import classification.engine  # noqa: F401  (registers the optimizer constructor)
 import detection  # noqa: F401  (registers CBInternImage and CBDINO)
-from classification.internimage import InternImageClassifier
-from classification.layers import InternImageLayer
+from classification.demo_data.detection import annotation_file, generate
+from classification.models import InternImageClassifier
+from classification.models.layers import InternImageLayer
 from detection.cb_internimage import CBInternImage
-from detection.demo_data import annotation_file, generate
 
 ROOT = Path(__file__).resolve().parents[1]
 DETECTION_CONFIGS = ROOT / 'configs' / 'detection'

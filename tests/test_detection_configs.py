@@ -11,9 +11,9 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-import classification  # noqa: F401  (registers the backbone and the optimizer constructor)
+import classification.engine  # noqa: F401  (registers the optimizer constructor)
 import detection  # noqa: F401  (registers CBInternImage and CBDINO)
-from classification.variants import VARIANTS
+from classification.models import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(glob.glob(str(ROOT / 'configs' / 'detection' / '**' / '*.py'), recursive=True))

@@ -3,7 +3,6 @@ and image sizes than it was traced with; the plugin export writes one mmdeploy::
 DCNv3 with the published attributes; tools/export.py on configs and checkpoints, and its errors;
 torch.compile of the whole classifier and backbone without graph breaks."""
 import os
-import sys
 
 import onnx
 import onnxruntime
@@ -13,12 +12,12 @@ from mmengine.config import Config
 from mmengine.registry import MODELS
 
 import ops_dcnv3
-from classification import create_backbone, create_classifier, mm_checkpoint
+from classification.models import create_backbone, create_classifier, mm_checkpoint
 from ops_dcnv3.onnx import dcnv3_export_form, export_onnx
 from test_internimage import perturbed
+from tool_scripts import load_tool
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), 'tools'))
-import export  # noqa: E402
+export = load_tool('export')
 
 DEMO_CONFIG = 'configs/classification/demo/internimage_demo_shapes.py'
 TINY = dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8))

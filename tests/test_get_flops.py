@@ -2,19 +2,18 @@
 against the hand formula on single layers and against the published InternImage-T number, and
 run on a segmentation, a Mask2Former and a detection config."""
 import os
-import sys
 
 import pytest
 import torch
 from mmengine.analysis import FlopAnalyzer
 
-from classification import create_classifier
-from classification.variants import VARIANTS
+from classification.engine import TASKS
+from classification.models import VARIANTS, create_classifier
 from ops_dcnv3 import DCNv3
 from ops_dcnv3.flops import add_dcnv3_handle, dcnv3_flops
+from tool_scripts import load_tool
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), 'tools'))
-import get_flops  # noqa: E402
+get_flops = load_tool('get_flops')
 
 
 def dcnv3_count(module, x):
@@ -35,7 +34,7 @@ def test_handle_counts_five_flops_per_sampled_point_and_output_value(kernel_size
 
 
 def test_internimage_t_classifier_matches_the_published_five_gflops():
-    result = get_flops.count(create_classifier('internimage_t'), None, 224, 224)
+    result = get_flops.count(create_classifier('internimage_t'), TASKS['classification'], 224, 224)
     # DCNv3 core op: per level, depth x (56 / 2^i)^2 x C_i x 9 points x 5
     t = VARIANTS['internimage_t']
     expected_dcnv3 = sum(depth * (56 // 2 ** i) ** 2 * t['channels'] * 2 ** i * 9 * 5

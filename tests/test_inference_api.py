@@ -6,8 +6,8 @@ import pytest
 import torch
 from PIL import Image
 
-from classification import create_classifier
-from classification.inference import EVALUATION, Predictor, read_image
+from classification.imagenet.inference import EVALUATION, Predictor, read_image
+from classification.models import create_classifier
 from test_internimage import perturbed
 
 TINY = dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8), num_classes=7)

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 import ops_dcnv3
-from classification import (VARIANTS, InternImage, InternImageClassifier, create_backbone,
+from classification.models import (VARIANTS, InternImage, InternImageClassifier, create_backbone,
                             create_classifier, internimage_t)
-from classification.layers import InternImageLayer
+from classification.models.layers import InternImageLayer
 
 needs_extension = pytest.mark.skipif(not ops_dcnv3.EXTENSION_AVAILABLE,
                                      reason='compiled DCNv3 extension not built')

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from classification import (InternImage, create_backbone, extract_state_dict, internimage_t,
+from classification.models import (InternImage, create_backbone, extract_state_dict, internimage_t,
                             load_checkpoint, map_22k_to_1k, mm_checkpoint, read_checkpoint)
-from classification.safe_loading import UnsafeCheckpointError
+from classification.models.weights_only import UnsafeCheckpointError
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8))

@@ -4,8 +4,7 @@ detector's init_weights loads a published-layout checkpoint through the backbone
 import torch
 from mmengine.registry import MODELS
 
-import classification  # noqa: F401  (registers the models)
-from classification import InternImage, InternImageClassifier
+from classification.models import InternImage, InternImageClassifier
 
 TINY = dict(type='InternImage', channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8),
             core_op='DCNv3_pytorch')

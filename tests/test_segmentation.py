@@ -20,10 +20,10 @@ from mmengine.runner import Runner
 from mmseg.evaluation import IoUMetric
 from mmseg.registry import DATASETS, MODELS
 
-from classification.layers import InternImageLayer
-import segmentation
-from segmentation import CLASSES, ShapesSegDataset
-from segmentation.demo_data import BACKGROUND, UNLABELED, label_map
+from classification.demo_data import segmentation as demo_data
+from classification.demo_data.segmentation import BACKGROUND, CLASSES, UNLABELED, label_map
+from classification.models.layers import InternImageLayer
+from segmentation import ShapesSegDataset
 from segmentation.shapes_dataset import PALETTE
 from segmentation.visualize import run_image_demo
 
@@ -38,7 +38,7 @@ TINY_BACKBONE = dict(channels=16, depths=[1, 1, 1, 1], groups=[1, 2, 4, 8], drop
 
 @pytest.fixture(scope='module')
 def data_root(tmp_path_factory):
-    return segmentation.generate(str(tmp_path_factory.mktemp('ade_shapes')), num_train=4,
+    return demo_data.generate(str(tmp_path_factory.mktemp('ade_shapes')), num_train=4,
                                  num_val=4, image_size=IMAGE_SIZE, seed=1)
 
 
@@ -105,7 +105,7 @@ def test_label_map_fills_shapes_and_leaves_their_outline_unlabeled():
 
 
 def test_generation_is_deterministic_idempotent_and_keeps_validation(tmp_path, data_root):
-    again = segmentation.generate(str(tmp_path / 'a'), num_train=4, num_val=4,
+    again = demo_data.generate(str(tmp_path / 'a'), num_train=4, num_val=4,
                                   image_size=IMAGE_SIZE, seed=1)
     for split in ('training', 'validation'):
         for i in range(4):
@@ -113,13 +113,13 @@ def test_generation_is_deterministic_idempotent_and_keeps_validation(tmp_path, d
                                           read_labels(data_root, split, i))
     stamp = os.path.join(again, 'generated.json')
     mtime = os.path.getmtime(stamp)
-    segmentation.generate(again, num_train=4, num_val=4, image_size=IMAGE_SIZE, seed=1)
+    demo_data.generate(again, num_train=4, num_val=4, image_size=IMAGE_SIZE, seed=1)
     assert os.path.getmtime(stamp) == mtime  # complete: kept, not rewritten
-    more = segmentation.generate(str(tmp_path / 'b'), num_train=6, num_val=4,
+    more = demo_data.generate(str(tmp_path / 'b'), num_train=6, num_val=4,
                                  image_size=IMAGE_SIZE, seed=1)
     np.testing.assert_array_equal(read_labels(more, 'validation', 3),
                                   read_labels(data_root, 'validation', 3))
-    other = segmentation.generate(str(tmp_path / 'c'), num_train=4, num_val=4,
+    other = demo_data.generate(str(tmp_path / 'c'), num_train=4, num_val=4,
                                   image_size=IMAGE_SIZE, seed=2)
     assert not np.array_equal(read_labels(other, 'training', 0),
                               read_labels(data_root, 'training', 0))
@@ -130,7 +130,7 @@ def test_generation_is_deterministic_idempotent_and_keeps_validation(tmp_path, d
     (dict(max_objects=0), 'max_objects')])
 def test_generation_refuses_bad_arguments(tmp_path, arguments, message):
     with pytest.raises(ValueError, match=message):
-        segmentation.generate(str(tmp_path), **arguments)
+        demo_data.generate(str(tmp_path), **arguments)
 
 
 def test_dataset_reduces_zero_label_to_ignore(data_root):

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 
-import classification  # noqa: F401  (registers InternImage and the optimizer constructor)
+import classification.engine  # noqa: F401  (registers the optimizer constructor)
 import segmentation  # noqa: F401
 
 CONFIGS = sorted(glob.glob('configs/segmentation/*/*.py'))

@@ -6,13 +6,11 @@ layout) as one mmdet/mmseg's ``load_from`` accepts.
 """
 import argparse
 import os
-import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from classification.checkpoint import (extract_state_dict, map_22k_to_1k,  # noqa: E402
-                                       mm_checkpoint, read_checkpoint)
+from classification.models import (extract_state_dict, map_22k_to_1k, mm_checkpoint,
+                                   read_checkpoint)
 
 
 def parse_args(argv=None):

@@ -12,19 +12,10 @@ import time
 
 import torch
 
+import ops_dcnv3
+from classification.engine.tasks import TASKS
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-import ops_dcnv3  # noqa: E402
-
-# task: (demo config, generated data folder, image for image_demo.py relative to the data)
-TASKS = {
-    'classification': ('configs/classification/demo/internimage_demo_shapes.py', None),
-    'detection': ('configs/detection/demo/mask_rcnn_internimage_demo_shapes.py',
-                  'data/demo/coco_shapes/val/000001.png'),
-    'segmentation': ('configs/segmentation/demo/upernet_internimage_demo_shapes.py',
-                     'data/demo/ade_shapes/images/validation/000000.jpg'),
-}
 
 
 def parity_report():
@@ -73,7 +64,7 @@ def pretrained_options(task, work_root):
 
 def run_task(task, work_root):
     """Train, test with pictures (and an image_demo picture); returns the test metrics."""
-    config, image = TASKS[task]
+    config, image = TASKS[task].demo_config, TASKS[task].demo_image
     work_dir = os.path.join(work_root, task)
     start = time.time()
     run('tools/train.py', config, '--work-dir', work_dir, *pretrained_options(task, work_root))

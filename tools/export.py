@@ -6,25 +6,21 @@
 A classification config exports its classifier (image -> logits) or, with ``--backbone``, its
 trunk as the dense backbone (image -> NCHW feature maps of the four levels); a detection or
 segmentation config exports its InternImage backbone (feature maps of its out_indices). The
-checkpoint may be any layout ``classification.load_checkpoint`` reads. ``--mode portable``
+checkpoint may be any layout ``classification.models.load_checkpoint`` reads. ``--mode portable``
 writes DCNv3 as standard ONNX ops and checks the file in ONNX Runtime against PyTorch at two image
 sizes; ``--mode plugin`` writes one ``mmdeploy::TRTDCNv3`` node per DCNv3 (TensorRT plugin).
 """
 import argparse
 import os
-import sys
 
 import numpy as np
 import torch
+from mmengine.registry import MODELS
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from mmengine.config import Config  # noqa: E402
-from mmengine.registry import MODELS  # noqa: E402
-
-from classification import load_checkpoint  # noqa: E402
-from classification.variants import HEAD_OPTIONS  # noqa: E402
-from ops_dcnv3.onnx import EXPORT_OPS, PLUGIN_DOMAIN, PLUGIN_OP_TYPE, export_onnx  # noqa: E402
+from classification.engine import load_config
+from classification.models import load_checkpoint
+from classification.models.variants import HEAD_OPTIONS
+from ops_dcnv3.onnx import EXPORT_OPS, PLUGIN_DOMAIN, PLUGIN_OP_TYPE, export_onnx
 
 EXAMPLE_BATCH = 2
 # Relative tolerance of the ONNX Runtime check, on the largest output magnitude.
@@ -114,10 +110,9 @@ def check_plugin_nodes(path):
 
 def export(config, checkpoint, out, mode='portable', shape=(224, 224), backbone=False):
     """Exports the config's network and checks the file; returns the check's line."""
-    for label, path in (('config', config), ('checkpoint', checkpoint)):
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f'{label} file not found: {path}')
-    kind, model_cfg = internimage_config(Config.fromfile(config).model, backbone)
+    if not os.path.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
+    kind, model_cfg = internimage_config(load_config(config).model, backbone)
     network = build_network(kind, model_cfg, checkpoint)
     input_names, output_names, dynamic_axes = io_names(kind, network)
     height, width = shape

@@ -5,7 +5,7 @@
                                      [--cfg-options KEY=VALUE ...]
 
 The images and their test transform come from the config's dataloader of ``--split`` (no
-augmentation for val/test); the checkpoint may be any layout ``classification.load_checkpoint``
+augmentation for val/test); the checkpoint may be any layout ``classification.models.load_checkpoint``
 reads (ours or the published ones). Each level is average-pooled to (N, C) unless ``--spatial``
 keeps its (N, H, W, C) map. The .npz holds ``level_<i>`` arrays, ``labels``, ``paths`` and
 ``classes``: what linear probes and retrieval experiments start from."""
@@ -14,11 +14,11 @@ import os
 
 import numpy as np
 import torch
-from launch_common import add_common_arguments, load_config
 from mmengine.registry import DATA_SAMPLERS, DATASETS, MODELS, DefaultScope
 from torch.utils.data import DataLoader
 
-from classification import load_checkpoint
+from classification.engine.launch import add_common_arguments, launcher_config
+from classification.models import load_checkpoint
 
 
 def parse_args(argv=None):
@@ -87,7 +87,7 @@ def main(argv=None):
     args = parse_args(argv)
     if not os.path.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
-    cfg = load_config(args)
+    cfg = launcher_config(args)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         classifier = build_classifier(cfg, args.checkpoint)
         bad = [level for level in args.levels if not 0 <= level < len(classifier.levels)]

@@ -9,32 +9,19 @@ as one FLOP. Counted is the inference forward without post-processing: a classif
 a detector's or segmentor's raw head outputs (no NMS; no auxiliary head). Elementwise ops
 (activations, additions, softmax) have no counter and are listed as not counted."""
 import argparse
-import importlib
 import inspect
-import os
-import sys
 from collections import Counter
 
 import torch
 import torch.nn as nn
+from mmengine.analysis import FlopAnalyzer, parameter_count
+from mmengine.config import DictAction
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import MODELS, init_default_scope
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from mmengine.analysis import FlopAnalyzer, parameter_count  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.model import revert_sync_batchnorm  # noqa: E402
-from mmengine.registry import MODELS, init_default_scope  # noqa: E402
-from mmengine.utils import import_modules_from_strings  # noqa: E402
-
-import ops_dcnv3  # noqa: E402
-from ops_dcnv3.flops import DCNV3_OP, add_dcnv3_handle  # noqa: E402
-
-# default_scope -> (default input H, W; data sample class 'module:Class' or None)
-TASKS = {
-    None: ((224, 224), None),
-    'mmdet': ((800, 1280), 'mmdet.structures:DetDataSample'),
-    'mmseg': ((512, 2048), 'mmseg.structures:SegDataSample'),
-}
+import ops_dcnv3
+from classification.engine import load_config, task_of
+from ops_dcnv3.flops import DCNV3_OP, add_dcnv3_handle
 
 
 class TensorForward(nn.Module):
@@ -63,33 +50,26 @@ def image_data_samples(sample_class, height, width):
     """One data sample whose meta data describe an unscaled, unpadded (height, width) image."""
     if sample_class is None:
         return None
-    module, name = sample_class.split(':')
     shape = (height, width)
-    return [getattr(importlib.import_module(module), name)(metainfo=dict(
+    return [sample_class(metainfo=dict(
         img_shape=shape, ori_shape=shape, pad_shape=shape, batch_input_shape=shape,
         scale_factor=(1.0, 1.0)))]
 
 
 def build_model(cfg):
     """The config's model (weights as initialised; pretrained checkpoints are not loaded)."""
-    if cfg.get('custom_imports'):
-        import_modules_from_strings(**cfg.custom_imports)
-    scope = cfg.get('default_scope')
-    if scope not in TASKS:
-        raise SystemExit(f"get_flops: unsupported default_scope {scope!r} (known: "
-                         f"{[s for s in TASKS if s]} or none for classification)")
+    scope = task_of(cfg).scope
     if scope:
         init_default_scope(scope)
     return revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
 
 
-def count(model, scope, height, width, device='cpu'):
+def count(model, task, height, width, device='cpu'):
     """{'flops', 'dcnv3_flops', 'params', 'by_part' (FLOPs of the model's direct children),
     'not_counted' (op -> calls without a FLOP handle)} for one (height, width) image; by_part
     sums to flops, with what no child took as 'other'."""
     model = model.to(device)
-    sample_class = TASKS[scope][1]
-    wrapper = TensorForward(model, image_data_samples(sample_class, height, width))
+    wrapper = TensorForward(model, image_data_samples(task.data_sample_class(), height, width))
     inputs = torch.randn(1, 3, height, width, device=device)
     analyzer = add_dcnv3_handle(FlopAnalyzer(wrapper, (inputs,)))
     analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
@@ -128,17 +108,14 @@ def giga(value):
 
 def main(argv=None):
     args = parse_args(argv)
-    if not os.path.isfile(args.config):
-        raise SystemExit(f'config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     model = build_model(cfg)
-    scope = cfg.get('default_scope')
-    height, width = args.shape or TASKS[scope][0]
+    task = task_of(cfg)
+    height, width = args.shape or task.flops_input
     if not ops_dcnv3.EXTENSION_AVAILABLE:
         print('warning: the compiled DCNv3 op is not built; the traced reference op is counted '
               'by generic counters (grid_sample: 4 per sampled value, the mask product missed)')
-    result = count(model, scope, height, width, args.device)
+    result = count(model, task, height, width, args.device)
     print(f'config       {args.config}')
     print(f'input        1 x 3 x {height} x {width}')
     print(f'FLOPs        {giga(result["flops"])}  (DCNv3 core op: '

@@ -6,16 +6,10 @@ and masks drawn by mmdet's visualizer, or mmseg's colour overlay):
 
 The task is the config's ``default_scope``."""
 import argparse
-import importlib
+import inspect
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from mmengine.config import Config  # noqa: E402
-
-# default_scope -> module with run_image_demo(config, checkpoint, image, out_file, device, ...)
-DEMOS = {'mmdet': 'detection.visualize', 'mmseg': 'segmentation.visualize'}
+from classification.engine import load_config, task_of
 
 
 def parse_args(argv=None):
@@ -32,18 +26,15 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    for label, path in (('image', args.image), ('config', args.config),
-                        ('checkpoint', args.checkpoint)):
+    for label, path in (('image', args.image), ('checkpoint', args.checkpoint)):
         if not os.path.isfile(path):
             raise SystemExit(f'{label} not found: {path}')
-    scope = Config.fromfile(args.config).get('default_scope')
-    if scope not in DEMOS:
-        raise SystemExit(f"image_demo works for detection (default_scope 'mmdet') and "
-                         f"segmentation ('mmseg') configs; {args.config} has {scope!r}")
-    options = dict(score_thr=args.score_thr) if scope == 'mmdet' else {}
-    demo = importlib.import_module(DEMOS[scope])
-    demo.run_image_demo(args.config, args.checkpoint, args.image, args.out_file,
-                        device=args.device, **options)
+    cfg = load_config(args.config)
+    demo = task_of(cfg).image_demo_module()
+    takes_score = 'score_thr' in inspect.signature(demo.run_image_demo).parameters
+    options = dict(score_thr=args.score_thr) if takes_score else {}
+    demo.run_image_demo(cfg, args.checkpoint, args.image, args.out_file, device=args.device,
+                        **options)
     print(f'saved {args.out_file}')
 
 

@@ -18,9 +18,9 @@ import time
 
 import torch
 from mmengine.dist import is_main_process
-from classification.safe_loading import load_weights_only
-from launch_common import (add_common_arguments, build_runner, load_config,
-                           process_group_closed_on_exit)
+from classification.engine.launch import (add_common_arguments, build_runner, launcher_config,
+                                          process_group_closed_on_exit)
+from classification.models.weights_only import load_weights_only
 
 THROUGHPUT_WARMUP = 3
 
@@ -137,7 +137,7 @@ def main(argv=None):
     args = parse_args(argv)
     if not os.path.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
-    cfg = load_config(args)
+    cfg = launcher_config(args)
     check_checkpoint_layout(args.checkpoint)
     cfg.load_from = args.checkpoint
     if args.show_dir:

@@ -10,9 +10,9 @@ import argparse
 import os
 
 import torch
-from classification.atomic_checkpoints import latest_complete_checkpoint
-from launch_common import (add_common_arguments, build_runner, load_config,
-                           process_group_closed_on_exit)
+from classification.engine import latest_complete_checkpoint, task_of
+from classification.engine.launch import (add_common_arguments, build_runner, launcher_config,
+                                          process_group_closed_on_exit)
 
 
 def parse_args(argv=None):
@@ -48,7 +48,7 @@ def apply_resume(cfg, resume):
 
 def apply_amp(cfg, dtype):
     """mmengine's AmpOptimWrapper on a GPU; without one, where mmengine refuses AMP, bfloat16
-    autocast through our BF16AutocastOptimWrapper (for detectors: backbone and neck only)."""
+    autocast through our BF16AutocastOptimWrapper (on the modules the task allows)."""
     wrapper = cfg.optim_wrapper
     if wrapper.get('type') in ('AmpOptimWrapper', 'BF16AutocastOptimWrapper'):
         print(f'--amp: the config already uses {wrapper.type}')
@@ -63,9 +63,9 @@ def apply_amp(cfg, dtype):
         wrapper.update(type='AmpOptimWrapper', dtype=dtype, loss_scale='dynamic')
     elif dtype == 'bfloat16':
         wrapper.type = 'BF16AutocastOptimWrapper'
-        if cfg.get('default_scope') == 'mmdet':  # mmcv's CPU NMS/RoIAlign take float32 only
-            wrapper.autocast_modules = [name for name in ('backbone', 'neck')
-                                        if name in cfg.model]
+        modules = task_of(cfg).cpu_bf16_modules
+        if modules is not None:
+            wrapper.autocast_modules = [name for name in modules if name in cfg.model]
     else:
         raise SystemExit('--amp float16 needs a GPU (float16 on a CPU is slow and needs loss '
                          'scaling); use --amp bfloat16')
@@ -74,7 +74,7 @@ def apply_amp(cfg, dtype):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = load_config(args)
+    cfg = launcher_config(args)
     apply_resume(cfg, args.resume)
     if args.amp:
         apply_amp(cfg, args.amp)

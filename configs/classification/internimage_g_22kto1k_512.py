@@ -2,9 +2,7 @@
 # block followed by a norm, attention-pooling head. drop_path_rate 0.2 is our choice.
 _base_ = './internimage_h_22kto1k_640.py'
 
-model = dict(classifier=dict(channels=512, depths=[2, 2, 48, 4], groups=[16, 32, 64, 128],
-                             res_post_norm=False, post_norm=True,
-                             level2_post_norm_block_ids=[5, 11, 17, 23, 29, 35, 41, 47]))
+model = dict(classifier=dict(arch='g'))
 
 train_dataloader = dict(dataset=dict(transform=dict(input_size=512)))
 val_dataloader = dict(dataset=dict(transform=dict(input_size=512)))

@@ -7,11 +7,8 @@ _base_ = ['../_base_/classification/default_runtime.py',
 
 model = dict(
     type='ImageClassificationModel',
-    classifier=dict(type='InternImageClassifier', channels=320, depths=[6, 6, 32, 6],
-                    groups=[10, 20, 40, 80], dw_kernel_size=5, res_post_norm=True,
-                    level2_post_norm=True, level2_post_norm_block_ids=[5, 11, 17, 23, 29],
-                    center_feature_scale=True, use_clip_projector=True, with_cp=True,
-                    drop_path_rate=0.2, num_classes=1000))
+    classifier=dict(type='InternImageClassifier', arch='h', with_cp=True, drop_path_rate=0.2,
+                    num_classes=1000))
 
 train_dataloader = dict(batch_size=8, dataset=dict(transform=dict(input_size=640)))
 val_dataloader = dict(batch_size=8, dataset=dict(transform=dict(input_size=640, crop_pct=1.0)))

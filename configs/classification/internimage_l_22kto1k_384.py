@@ -9,6 +9,5 @@ _base_ = ['../_base_/classification/default_runtime.py',
 
 model = dict(
     type='ImageClassificationModel',
-    classifier=dict(type='InternImageClassifier', channels=160, depths=[5, 5, 22, 5],
-                    groups=[10, 20, 40, 80], layer_scale=1e-5, post_norm=True,
-                    offset_scale=2.0, drop_path_rate=0.1, num_classes=1000))
+    classifier=dict(type='InternImageClassifier', arch='l', drop_path_rate=0.1,
+                    num_classes=1000))

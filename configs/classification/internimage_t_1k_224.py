@@ -5,5 +5,5 @@ _base_ = ['../_base_/classification/default_runtime.py',
 
 model = dict(
     type='ImageClassificationModel',
-    classifier=dict(type='InternImageClassifier', channels=64, depths=[4, 4, 18, 4],
-                    groups=[4, 8, 16, 32], drop_path_rate=0.1, num_classes=1000))
+    classifier=dict(type='InternImageClassifier', arch='t', drop_path_rate=0.1,
+                    num_classes=1000))

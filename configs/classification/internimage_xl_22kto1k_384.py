@@ -2,5 +2,4 @@
 # for the initial checkpoint. drop_path_rate 0.2 is our choice.
 _base_ = './internimage_l_22kto1k_384.py'
 
-model = dict(classifier=dict(channels=192, depths=[5, 5, 24, 5], groups=[12, 24, 48, 96],
-                             drop_path_rate=0.2))
+model = dict(classifier=dict(arch='xl', drop_path_rate=0.2))

@@ -6,15 +6,7 @@ _base_ = 'mmdet::_base_/models/cascade-mask-rcnn_r50_fpn.py'
 cascade_target_stds = [[0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1],
                        [0.033, 0.033, 0.067, 0.067]]
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='InternImage',
-        core_op='DCNv3',
-        mlp_ratio=4.0,
-        norm_layer='LN',
-        layer_scale=1.0,
-        out_indices=(0, 1, 2, 3),
-        with_cp=False),
+    backbone=dict(_delete_=True, type='InternImage', layer_scale=1.0),
     roi_head=dict(bbox_head=[
         dict(type='ConvFCBBoxHead',
              num_shared_convs=4,

@@ -5,17 +5,13 @@
 # 500 linear warm-up iterations, lr step at epoch 11.
 _base_ = 'mmdet::dino/dino-4scale_r50_8xb2-12e_coco.py'
 
-custom_imports = dict(imports=['classification', 'detection'], allow_failed_imports=False)
-default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3, save_best='auto'))
+custom_imports = dict(imports=['classification.models', 'classification.engine', 'detection'],
+                      allow_failed_imports=False)
+# as every task's: checkpoints written then renamed (classification/engine/atomic_checkpoints.py)
+default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3, save_best='auto',
+                                     backend_args=dict(backend='atomic_local')))
 
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='InternImage',
-        core_op='DCNv3',
-        mlp_ratio=4.0,
-        norm_layer='LN',
-        out_indices=(1, 2, 3)))
+model = dict(backbone=dict(_delete_=True, type='InternImage', out_indices=(1, 2, 3)))
 
 optim_wrapper = dict(
     _delete_=True,

@@ -1,16 +1,8 @@
-# Mask R-CNN + FPN (mmdet's) on an InternImage backbone with the settings shared by the published
-# detection configs of T..XL: layer scale 1.0, LN, all four levels to the FPN. A config adds
-# the variant (channels, depths, groups, drop path, post_norm, offset_scale), the pretrained
-# checkpoint and the FPN's in_channels.
+# Mask R-CNN + FPN (mmdet's) on an InternImage backbone with the setting the published detection
+# configs of T..XL change from the variant table: layer scale 1.0 (all four levels go to the
+# FPN). A config adds the variant (arch), its drop path, the pretrained checkpoint and the FPN's
+# in_channels (level_channels of the arch).
 _base_ = 'mmdet::_base_/models/mask-rcnn_r50_fpn.py'
 
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='InternImage',
-        core_op='DCNv3',
-        mlp_ratio=4.0,
-        norm_layer='LN',
-        layer_scale=1.0,
-        out_indices=(0, 1, 2, 3),
-        with_cp=False))
+    backbone=dict(_delete_=True, type='InternImage', layer_scale=1.0))

@@ -2,7 +2,7 @@
 # InternImage backbone, in Mask2Former's standard size (256-d features and queries, 8 attention
 # heads, 100 queries, 6 deformable-attention encoder layers on levels 1-3, 9 decoder layers) with
 # its losses and Hungarian matching costs (class 2.0 with no-object weight 0.1, mask BCE 5.0,
-# dice 5.0, 12544 sampled points). A config adds the backbone variant, the head's in_channels,
+# dice 5.0, 12544 sampled points). A config adds the backbone variant (arch), the head's in_channels (level_channels),
 # num_classes with the class weights, the crop size, and resizes the head if needed.
 model = dict(
     type='EncoderDecoder',
@@ -10,8 +10,7 @@ model = dict(
         type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0, seg_pad_val=255,
         test_cfg=dict(size_divisor=32)),
-    backbone=dict(type='InternImage', core_op='DCNv3', mlp_ratio=4.0, norm_layer='LN',
-                  out_indices=(0, 1, 2, 3), with_cp=False),
+    backbone=dict(type='InternImage'),
     decode_head=dict(
         type='Mask2FormerHead',
         strides=[4, 8, 16, 32],

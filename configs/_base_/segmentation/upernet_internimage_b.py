@@ -3,11 +3,12 @@
 # Pretrained: https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_b_1k_224.pth
 _base_ = ['./upernet_internimage.py', './schedule_160k.py', './default_runtime.py']
 
+from classification.models.variants import level_channels  # noqa: E402
+
 model = dict(
     backbone=dict(
-        channels=112, depths=[4, 4, 21, 4], groups=[7, 14, 28, 56], drop_path_rate=0.4,
-        post_norm=True, offset_scale=1.0,
+        arch='b', drop_path_rate=0.4,
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/internimage_b_1k_224.pth')),
-    decode_head=dict(in_channels=[112, 224, 448, 896]),
-    auxiliary_head=dict(in_channels=448))
+    decode_head=dict(in_channels=level_channels('b')),
+    auxiliary_head=dict(in_channels=level_channels('b', out_indices=(2,))[0]))
 optim_wrapper = dict(optimizer=dict(lr=6e-5), paramwise_cfg=dict(layer_decay_rate=1.0))

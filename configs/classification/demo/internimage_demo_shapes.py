@@ -14,8 +14,8 @@ warmup_epochs = 2
 
 model = dict(
     type='ImageClassificationModel',
-    classifier=dict(type='InternImageClassifier', channels=16, depths=[1, 1, 2, 1],
-                    groups=[1, 2, 4, 8], drop_path_rate=0.0, num_classes=6),
+    classifier=dict(type='InternImageClassifier', arch='t', channels=16, depths=[1, 1, 2, 1],
+                    groups=[1, 2, 4, 8], num_classes=6),
     mixup=None, label_smoothing=0.1)
 
 train_transform = dict(input_size=image_size, scale=(0.7, 1.0), hflip=0.5, vflip=0.5,

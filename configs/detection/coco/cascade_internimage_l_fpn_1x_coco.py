@@ -6,11 +6,12 @@ _base_ = ['../../_base_/detection/cascade_mask_rcnn_internimage_fpn.py',
           '../../_base_/detection/schedule_adamw_1x.py',
           '../../_base_/detection/default_runtime.py']
 
+from classification.models.variants import level_channels  # noqa: E402
+
 model = dict(
     backbone=dict(
-        channels=160, depths=[5, 5, 22, 5], groups=[10, 20, 40, 80], drop_path_rate=0.4,
-        post_norm=True, offset_scale=2.0,
+        arch='l', drop_path_rate=0.4,
         init_cfg=dict(type='Pretrained',
                       checkpoint='checkpoints/internimage_l_22k_192to384.pth')),
-    neck=dict(in_channels=[160, 320, 640, 1280]))
+    neck=dict(in_channels=level_channels('l')))
 optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=0.94))

@@ -6,11 +6,12 @@ _base_ = ['../../_base_/detection/cascade_mask_rcnn_internimage_fpn.py',
           '../../_base_/detection/schedule_adamw_1x.py',
           '../../_base_/detection/default_runtime.py']
 
+from classification.models.variants import level_channels  # noqa: E402
+
 model = dict(
     backbone=dict(
-        channels=192, depths=[5, 5, 24, 5], groups=[12, 24, 48, 96], drop_path_rate=0.4,
-        post_norm=True, offset_scale=2.0,
+        arch='xl', drop_path_rate=0.4,
         init_cfg=dict(type='Pretrained',
                       checkpoint='checkpoints/internimage_xl_22k_192to384.pth')),
-    neck=dict(in_channels=[192, 384, 768, 1536]))
+    neck=dict(in_channels=level_channels('xl')))
 optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=0.94))

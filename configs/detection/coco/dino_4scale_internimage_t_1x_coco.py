@@ -3,10 +3,11 @@
 # https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_t_1k_224.pth
 _base_ = '../../_base_/detection/dino_4scale_internimage.py'
 
+from classification.models.variants import level_channels  # noqa: E402
+
 model = dict(
     backbone=dict(
-        channels=64, depths=[4, 4, 18, 4], groups=[4, 8, 16, 32], drop_path_rate=0.2,
-        layer_scale=1.0, post_norm=False, offset_scale=1.0, with_cp=True,
+        arch='t', drop_path_rate=0.2, layer_scale=1.0, with_cp=True,
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/internimage_t_1k_224.pth')),
-    neck=dict(in_channels=[128, 256, 512]),
+    neck=dict(in_channels=level_channels('t', out_indices=(1, 2, 3))),
     test_cfg=dict(max_per_img=100))

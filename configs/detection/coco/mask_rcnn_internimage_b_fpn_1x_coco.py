@@ -5,9 +5,10 @@ _base_ = ['../../_base_/detection/mask_rcnn_internimage_fpn.py',
           '../../_base_/detection/schedule_adamw_1x.py',
           '../../_base_/detection/default_runtime.py']
 
+from classification.models.variants import level_channels  # noqa: E402
+
 model = dict(
     backbone=dict(
-        channels=112, depths=[4, 4, 21, 4], groups=[7, 14, 28, 56], drop_path_rate=0.4,
-        post_norm=True, offset_scale=1.0,
+        arch='b', drop_path_rate=0.4,
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/internimage_b_1k_224.pth')),
-    neck=dict(in_channels=[112, 224, 448, 896]))
+    neck=dict(in_channels=level_channels('b')))

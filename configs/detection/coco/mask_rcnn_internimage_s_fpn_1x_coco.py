@@ -5,9 +5,10 @@ _base_ = ['../../_base_/detection/mask_rcnn_internimage_fpn.py',
           '../../_base_/detection/schedule_adamw_1x.py',
           '../../_base_/detection/default_runtime.py']
 
+from classification.models.variants import level_channels  # noqa: E402
+
 model = dict(
     backbone=dict(
-        channels=80, depths=[4, 4, 21, 4], groups=[5, 10, 20, 40], drop_path_rate=0.3,
-        post_norm=True, offset_scale=1.0,
+        arch='s', drop_path_rate=0.3,
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/internimage_s_1k_224.pth')),
-    neck=dict(in_channels=[80, 160, 320, 640]))
+    neck=dict(in_channels=level_channels('s')))

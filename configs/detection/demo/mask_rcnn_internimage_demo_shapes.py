@@ -10,6 +10,8 @@ _base_ = ['../../_base_/detection/mask_rcnn_internimage_fpn.py',
           '../../_base_/detection/schedule_adamw_1x.py',
           '../../_base_/detection/default_runtime.py']
 
+from classification.models.variants import level_channels  # noqa: E402
+
 data_root = 'data/demo/coco_shapes/'
 classes = ('circle', 'square', 'triangle', 'star')
 image_size = 160
@@ -17,9 +19,9 @@ width = 32  # FPN, RPN and RoI head channels
 max_epochs = 16
 
 model = dict(
-    backbone=dict(channels=16, depths=[1, 1, 2, 1], groups=[1, 2, 4, 8], drop_path_rate=0.0,
+    backbone=dict(arch='t', channels=16, depths=[1, 1, 2, 1], groups=[1, 2, 4, 8],
                   layer_scale=None),
-    neck=dict(in_channels=[16, 32, 64, 128], out_channels=width, num_outs=4),
+    neck=dict(in_channels=level_channels('t', channels=16), out_channels=width, num_outs=4),
     rpn_head=dict(
         in_channels=width, feat_channels=width,
         anchor_generator=dict(scales=[6], strides=[4, 8, 16, 32])),

@@ -6,10 +6,11 @@
 # COCO-Stuff-164k model to start from (published, mmseg 0.x key names: convert before use):
 # https://huggingface.co/OpenGVLab/InternImage/resolve/main/mask2former_internimage_h_896_80k_cocostuff164k.pth
 _base_ = ['../../_base_/segmentation/mask2former_internimage.py',
-          '../../_base_/segmentation/internimage_h.py',
           '../../_base_/segmentation/ade20k_896x896.py',
           '../../_base_/segmentation/schedule_160k.py',
           '../../_base_/segmentation/default_runtime.py']
+
+from classification.models.variants import level_channels  # noqa: E402
 
 num_classes = 150
 crop_size = (896, 896)
@@ -19,9 +20,9 @@ attention = dict(embed_dims=1024, num_heads=32)
 ffn = dict(embed_dims=1024, feedforward_channels=4096)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    backbone=dict(_base_.internimage_h, drop_path_rate=0.5),
+    backbone=dict(arch='h', drop_path_rate=0.5),
     decode_head=dict(
-        in_channels=[320, 640, 1280, 2560], feat_channels=1024, out_channels=1024,
+        in_channels=level_channels('h'), feat_channels=1024, out_channels=1024,
         num_queries=200, num_classes=num_classes,
         pixel_decoder=dict(encoder=dict(layer_cfg=dict(self_attn_cfg=attention, ffn_cfg=ffn)),
                            positional_encoding=dict(num_feats=512)),

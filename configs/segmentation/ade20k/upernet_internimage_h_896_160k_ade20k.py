@@ -2,19 +2,20 @@
 # single-scale / multi-scale: 59.9 / 60.3; multi-scale with --tta). Drop path 0.4, gradient
 # checkpointing, AdamW lr 2e-5 with layer decay 0.95, gradient clipping at norm 0.1.
 _base_ = ['../../_base_/segmentation/upernet_internimage.py',
-          '../../_base_/segmentation/internimage_h.py',
           '../../_base_/segmentation/ade20k_896x896.py',
           '../../_base_/segmentation/schedule_160k.py',
           '../../_base_/segmentation/default_runtime.py']
+
+from classification.models.variants import level_channels  # noqa: E402
 
 crop_size = (896, 896)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        _base_.internimage_h, drop_path_rate=0.4, with_cp=True,
+        arch='h', drop_path_rate=0.4, with_cp=True,
         init_cfg=dict(type='Pretrained',
                       checkpoint='checkpoints/internimage_h_jointto22k_384.pth')),
-    decode_head=dict(in_channels=[320, 640, 1280, 2560], num_classes=150),
-    auxiliary_head=dict(in_channels=1280, num_classes=150))
+    decode_head=dict(in_channels=level_channels('h'), num_classes=150),
+    auxiliary_head=dict(in_channels=level_channels('h', out_indices=(2,))[0], num_classes=150))
 optim_wrapper = dict(optimizer=dict(lr=2e-5), paramwise_cfg=dict(layer_decay_rate=0.95),
                      clip_grad=dict(max_norm=0.1, norm_type=2))

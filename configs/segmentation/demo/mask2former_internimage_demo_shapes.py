@@ -7,17 +7,19 @@ _base_ = ['../../_base_/segmentation/mask2former_internimage.py',
           '../../_base_/segmentation/schedule_160k.py',
           '../../_base_/segmentation/default_runtime.py']
 
-num_classes = 5  # background + 4 shape kinds (segmentation.CLASSES)
+from classification.models.variants import level_channels  # noqa: E402
+
+num_classes = 5  # background + 4 shape kinds (classification.demo_data.segmentation.CLASSES)
 max_iters = 400
 warmup_iters = 40
 attention = dict(embed_dims=32, num_heads=4)
 ffn = dict(embed_dims=32, feedforward_channels=64)
 model = dict(
     data_preprocessor=dict(size=_base_.crop_size),
-    backbone=dict(channels=32, depths=[1, 1, 2, 1], groups=[2, 4, 8, 16], drop_path_rate=0.0,
+    backbone=dict(arch='t', channels=32, depths=[1, 1, 2, 1], groups=[2, 4, 8, 16],
                   layer_scale=None),
     decode_head=dict(
-        in_channels=[32, 64, 128, 256], feat_channels=32, out_channels=32, num_queries=20,
+        in_channels=level_channels('t', channels=32), feat_channels=32, out_channels=32, num_queries=20,
         num_classes=num_classes,
         pixel_decoder=dict(
             encoder=dict(num_layers=2, layer_cfg=dict(self_attn_cfg=attention, ffn_cfg=ffn)),

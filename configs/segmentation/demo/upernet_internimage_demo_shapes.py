@@ -12,18 +12,20 @@ _base_ = ['../../_base_/segmentation/upernet_internimage.py',
           '../../_base_/segmentation/schedule_160k.py',
           '../../_base_/segmentation/default_runtime.py']
 
-num_classes = 5  # background + 4 shape kinds (segmentation.CLASSES)
+from classification.models.variants import level_channels  # noqa: E402
+
+num_classes = 5  # background + 4 shape kinds (classification.demo_data.segmentation.CLASSES)
 max_iters = 1000
 pretrained = 'work_dirs/demo/classification/epoch_50.pth'
 warmup_iters = 40
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=_base_.crop_size),
-    backbone=dict(channels=16, depths=[1, 1, 2, 1], groups=[1, 2, 4, 8], drop_path_rate=0.0,
+    backbone=dict(arch='t', channels=16, depths=[1, 1, 2, 1], groups=[1, 2, 4, 8],
                   layer_scale=None, init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
-    decode_head=dict(in_channels=[16, 32, 64, 128], channels=32, num_classes=num_classes,
-                     norm_cfg=norm_cfg),
-    auxiliary_head=dict(in_channels=64, channels=16, num_classes=num_classes,
+    decode_head=dict(in_channels=level_channels('t', channels=16), channels=32,
+                     num_classes=num_classes, norm_cfg=norm_cfg),
+    auxiliary_head=dict(in_channels=level_channels('t', (2,), channels=16)[0], channels=16, num_classes=num_classes,
                         norm_cfg=norm_cfg))
 
 optim_wrapper = dict(optimizer=dict(lr=6e-3))

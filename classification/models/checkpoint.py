@@ -1,4 +1,4 @@
-"""Loading the published InternImage checkpoints as they are (REFERENCE.md section 4).
+"""Loading the published InternImage checkpoints as they are (docs/architecture.md, "Checkpoint layouts").
 
 Classification releases are ``{'model': sd, 'model_ema': sd, ...}``; detection and segmentation
 releases are ``{'state_dict': sd, 'meta': ...}`` with ``backbone.`` (and sometimes ``module.``)
@@ -12,9 +12,9 @@ from typing import NamedTuple
 import torch
 from mmengine.logging import print_log
 
-from .safe_loading import load_weights_only
+from .weights_only import load_weights_only
 
-# Parameters that belong to a classification head (REFERENCE.md section 3), not the backbone.
+# Parameters that belong to a classification head (docs/architecture.md, "State-dict names"), not the backbone.
 HEAD_PREFIXES = ('conv_head.', 'head.', 'dcnv3_head_x4.', 'dcnv3_head_x3.', 'clip_projector.',
                  'fc_norm.')
 WRAPPER_PREFIX = 'module.'
@@ -26,7 +26,7 @@ STATE_DICT_KEYS = ('state_dict', 'model')
 
 def read_checkpoint(path):
     """The checkpoint at ``path``, loaded on the CPU with weights-only unpickling (plus the
-    metadata types of ``safe_loading``, allowed when the package is imported)."""
+    metadata types that ``weights_only`` allows)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f'InternImage checkpoint not found: {path}')

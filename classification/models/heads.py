@@ -1,4 +1,4 @@
-"""Classification heads of InternImage (REFERENCE.md section 3): the convolutional head of T..XL
+"""Classification heads of InternImage (docs/architecture.md, "Heads"): the convolutional head of T..XL
 and the attention-pooling CLIP-projector head of H/G. The classifier owns their parts as top-level
 attributes, because that is where the published checkpoints keep them."""
 import torch

@@ -1,5 +1,6 @@
-"""Weights-only unpickling of everything our checkpoints hold (DESIGN.md: mmengine calls
-torch.load with torch's default ``weights_only=True``, so a Runner checkpoint fails to resume).
+"""Weights-only unpickling of everything our checkpoints hold. mmengine 0.10.7 calls torch.load
+with torch's default ``weights_only=True``, under which a Runner checkpoint (numpy values,
+mmengine's HistoryBuffer) fails to load.
 
 Instead of turning safe loading off we allow exactly the extra types that mmengine and mmcv
 write: numpy scalars and arrays of plain numeric/bool/str dtypes (best scores, log history) and
@@ -8,9 +9,8 @@ its statistics methods, pickled as ``getattr(HistoryBuffer, 'mean')``. For that 
 ``getattr`` is bound to ``history_buffer_method``, which answers only those lookups: general
 ``getattr`` stays forbidden, and nothing that can run code on load is added.
 
-``load_weights_only`` is the one place files are read: a file holding anything else is refused
-with a message that names it and says why (torch's own message suggests turning safe loading
-off); it also serves mmengine's local checkpoint loading (resume, ``load_from``, init_cfg)."""
+``load_weights_only`` allows these types for its own call only (no global state);
+``classification.engine`` installs the same list for mmengine's own loads."""
 import os
 import pickle
 import re
@@ -18,7 +18,6 @@ import re
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader
 
 
 def numpy_globals():
@@ -49,25 +48,20 @@ def checkpoint_globals():
             (history_buffer_method, 'builtins.getattr')]
 
 
-def allow_checkpoint_globals():
-    """Adds ``checkpoint_globals`` to torch's weights-only allow-list for this process, so that
-    mmengine's own loads (``--resume``, ``load_from``) work, and routes mmengine's local
-    checkpoint loading through ``load_weights_only``. Idempotent."""
-    torch.serialization.add_safe_globals(checkpoint_globals())
-    CheckpointLoader.register_scheme('', load_local_checkpoint, force=True)
-
-
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint whose unpickling could run code (or needs types we do not allow)."""
 
 
 def load_weights_only(path, map_location='cpu', **load_options):
-    """``torch.load(path, weights_only=True)`` with a clear refusal of anything else."""
+    """``torch.load(path, weights_only=True)`` allowing ``checkpoint_globals``, with a clear
+    refusal of anything else (torch's own message suggests turning safe loading off)."""
     path = os.path.expanduser(os.fspath(path))
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
     try:
-        return torch.load(path, map_location=map_location, weights_only=True, **load_options)
+        with torch.serialization.safe_globals(checkpoint_globals()):
+            return torch.load(path, map_location=map_location, weights_only=True,
+                              **load_options)
     except pickle.UnpicklingError as error:
         found = re.search(r'(Unsupported[^\n]*|unsupported GLOBAL[^\n]*)', str(error))
         refused = found.group(1) if found else str(error).splitlines()[0]
@@ -76,8 +70,3 @@ def load_weights_only(path, map_location='cpu', **load_options):
             f'does not allow ({refused}); unpickling them could run arbitrary code. If you '
             'trust its source, load it once with torch.load(weights_only=False) and save its '
             'tensors again.') from error
-
-
-def load_local_checkpoint(filename, map_location=None):
-    """mmengine's loader of local files (prefix ''), weights-only with our refusal message."""
-    return load_weights_only(filename, map_location=map_location)

@@ -2,7 +2,7 @@
 the test-time preprocessing the published models were evaluated with (timm's resize, centre crop
 and ImageNet mean/std, as the datasets' test transform)::
 
-    from classification.inference import Predictor
+    from classification.imagenet import Predictor
     predictor = Predictor.from_variant('internimage_t', checkpoint='internimage_t_1k_224.pth')
     predictor.topk('cat.jpg', k=5)       # [[(class index, probability), ...]] per image
     predictor.feature_maps('cat.jpg')    # NCHW maps of the four levels (strides 4..32)
@@ -14,8 +14,7 @@ import torch
 from PIL import Image
 from timm.data import create_transform
 
-from .checkpoint import load_checkpoint
-from .variants import create_classifier
+from ..models import create_classifier, load_checkpoint
 
 # Published evaluation of each variant: (image size, centre-crop fraction); the 22k -> 1k
 # fine-tuned models are evaluated on the whole resized image.

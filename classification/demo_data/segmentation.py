@@ -1,5 +1,5 @@
 """The embedded segmentation data set: rendered scenes of several shapes on textured backgrounds
-(``classification.synthetic_shapes``), written in the ADE20K layout so that mmseg reads it as it
+(``classification.demo_data.shapes``), written in the ADE20K layout so that mmseg reads it as it
 reads ADE20K:
 
     out_dir/images/training/000000.jpg ...     out_dir/annotations/training/000000.png ...
@@ -11,14 +11,14 @@ background texture and 2.. are the shape kinds, so after mmseg subtracts one the
 band along every shape's outline: there JPEG compression mixes the shape's and the background's
 colours, and leaving it out of the loss and the metric is what VOC's void contours do.
 Deterministic for a seed; a complete set with the same settings is recognised and kept."""
-import json
 import os
 import shutil
 
 import cv2
 import numpy as np
 
-from classification.synthetic_shapes import SHAPE_KINDS, fill_polygon, render_scene
+from .shapes import SHAPE_KINDS, fill_polygon, render_scene
+from .write_once import write_once
 
 NUM_SHAPE_KINDS = 4
 CLASSES = ('background',) + SHAPE_KINDS[:NUM_SHAPE_KINDS]
@@ -29,7 +29,6 @@ OUTLINE_WIDTH = 2
 # the image (classes stay learnable in minutes), small enough that several fit
 RADIUS_RANGE = (0.12, 0.25)
 SPLITS = ('training', 'validation')
-STAMP = 'generated.json'
 JPEG_QUALITY = 95
 
 
@@ -74,14 +73,6 @@ def check_arguments(num_train, num_val, image_size, max_objects):
         raise ValueError('segmentation demo data: ' + '; '.join(problems))
 
 
-def is_complete(out_dir, settings):
-    stamp = os.path.join(out_dir, STAMP)
-    if not os.path.isfile(stamp):
-        return False
-    with open(stamp) as f:
-        return json.load(f) == settings
-
-
 def generate(out_dir='data/demo/ade_shapes', num_train=400, num_val=80, image_size=128, seed=0,
              max_objects=6):
     """Writes the set under ``out_dir`` unless the same set is already complete there; returns
@@ -91,14 +82,12 @@ def generate(out_dir='data/demo/ade_shapes', num_train=400, num_val=80, image_si
     settings = dict(num_train=num_train, num_val=num_val, image_size=image_size, seed=seed,
                     max_objects=max_objects, classes=list(CLASSES),
                     radius_range=list(RADIUS_RANGE))
-    if is_complete(out_dir, settings):
-        return out_dir
-    stamp = os.path.join(out_dir, STAMP)
-    if os.path.exists(stamp):
-        os.remove(stamp)  # an interrupted rewrite must not look complete
-    for index, (split, count) in enumerate(zip(SPLITS, (num_train, num_val))):
-        write_split(out_dir, split, count, image_size, max_objects,
-                    np.random.default_rng([seed, index]))
-    with open(stamp, 'w') as f:
-        json.dump(settings, f)
-    return out_dir
+    return write_once(out_dir, settings, lambda root: write_splits(root, settings))
+
+
+def write_splits(out_dir, settings):
+    """Both splits, each from its own random stream."""
+    counts = (settings['num_train'], settings['num_val'])
+    for index, (split, count) in enumerate(zip(SPLITS, counts)):
+        write_split(out_dir, split, count, settings['image_size'], settings['max_objects'],
+                    np.random.default_rng([settings['seed'], index]))

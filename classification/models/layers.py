@@ -1,11 +1,9 @@
-"""The building blocks of the InternImage trunk (REFERENCE.md section 3). Every block works on
+"""The building blocks of the InternImage trunk (docs/architecture.md, "Blocks"). Every block works on
 channels-last (N, H, W, C) tensors; the convolutions see them as NCHW views, which PyTorch runs in
 its channels_last memory format without copying."""
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
-from timm.layers import DropPath
-
 from ops_dcnv3 import DCNv3, DCNv3_pytorch, build_act_layer, build_norm_layer
 
 CORE_OPS = {'DCNv3': DCNv3, 'DCNv3_pytorch': DCNv3_pytorch}
@@ -16,6 +14,28 @@ def resolve_core_op(name):
     if name not in CORE_OPS:
         raise ValueError(f"unknown core_op '{name}' (expected one of {sorted(CORE_OPS)})")
     return CORE_OPS[name]
+
+
+class DropPath(nn.Module):
+    """Stochastic depth: in training, drops a sample's whole residual branch with probability
+    ``drop_prob`` and scales the kept ones by 1 / (1 - drop_prob), as timm's DropPath does (same
+    random draws, so training runs are unchanged); the model needs nothing else from timm."""
+
+    def __init__(self, drop_prob):
+        super().__init__()
+        self.drop_prob = drop_prob
+
+    def forward(self, x):
+        if self.drop_prob == 0.0 or not self.training:
+            return x
+        keep_prob = 1 - self.drop_prob
+        keep = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep_prob)
+        if keep_prob > 0:
+            keep.div_(keep_prob)
+        return x * keep
+
+    def extra_repr(self):
+        return f'drop_prob={round(self.drop_prob, 3):0.3f}'
 
 
 def channels_first_view(x):

@@ -1,9 +1,12 @@
-"""The InternImage trunk, its dense-prediction backbone and its classifier (REFERENCE.md section 3).
+"""The InternImage trunk, its dense-prediction backbone and its classifier
+(docs/architecture.md).
 
-One implementation of stem + levels (``InternImageTrunk``) serves both: ``InternImage`` returns
-NCHW feature maps for mmdet/mmseg necks, ``InternImageClassifier`` adds the published heads. Both
-are registered in mmengine's root MODELS registry, which mmdet's and mmseg's registries search
-through their parent.
+One implementation of stem + levels (``InternImageTrunk``) serves all: ``InternImage`` returns
+NCHW feature maps for mmdet/mmseg necks, ``InternImageClassifier`` adds the published heads, and
+the composite backbone of detection reuses the trunk's level loop. A model names its variant
+with ``arch`` (``classification.models.variants``) and states only the options it changes. The
+models are registered in mmengine's root MODELS registry, which mmdet's and mmseg's registries
+search through their parent.
 """
 import numpy as np
 import torch.nn as nn
@@ -17,6 +20,7 @@ from .checkpoint import load_checkpoint
 from .heads import (CLIP_EMBED_DIM, CONV_HEAD_SCALE, AttentionPooling, build_clip_token_convs,
                     build_conv_head)
 from .layers import InternImageLevel, StemLayer, channels_first_view, resolve_core_op
+from .variants import level_widths, with_arch
 
 STEM_STRIDE = 4
 
@@ -34,20 +38,36 @@ def init_internimage_weights(module):
             m._reset_parameters()
 
 
+def pretrained_checkpoint(init_cfg):
+    """The checkpoint path of a ``dict(type='Pretrained', checkpoint=PATH)`` init_cfg, else
+    None: such init_cfgs go through our loader (mmengine's would neither strip ``backbone.``
+    nor skip the classification head)."""
+    if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
+        return init_cfg['checkpoint']
+    return None
+
+
+def check_image_batch(x, in_channels, owner):
+    if x.dim() != 4 or x.shape[1] != in_channels:
+        raise ValueError(f'{owner}: expected an (N, {in_channels}, H, W) image batch, got '
+                         f'shape {tuple(x.shape)}')
+
+
 class InternImageTrunk(BaseModule):
-    """Stem and levels, shared by the backbone and the classifier. ``forward_levels`` gives every
-    level's NHWC output before its downsample.
+    """Stem and levels, shared by the backbone, the classifier and the composite backbone.
+    ``forward_levels`` gives every level's NHWC output before its downsample; ``stem=False``
+    builds the levels only (the lead trunk of a composite backbone shares another's stem).
 
     An ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` loads any published checkpoint
-    layout through ``classification.checkpoint`` (prefixes stripped, head skipped by a backbone,
-    mismatches reported)."""
+    layout through ``classification.models.checkpoint`` (prefixes stripped, head skipped by a
+    backbone, mismatches reported)."""
 
     def __init__(self, channels=64, depths=(4, 4, 18, 4), groups=(4, 8, 16, 32), mlp_ratio=4.0,
                  drop_path_rate=0.0, core_op='DCNv3', act_layer='GELU', norm_layer='LN',
                  layer_scale=None, offset_scale=1.0, post_norm=False, res_post_norm=False,
                  level2_post_norm=False, level2_post_norm_block_ids=None,
                  center_feature_scale=False, remove_center=False, dw_kernel_size=None,
-                 with_cp=False, in_channels=3, init_cfg=None):
+                 with_cp=False, in_channels=3, stem=True, init_cfg=None):
         super().__init__(init_cfg)
         if len(depths) != len(groups):
             raise ValueError(f'depths {list(depths)} and groups {list(groups)} must have one '
@@ -57,9 +77,10 @@ class InternImageTrunk(BaseModule):
         core = resolve_core_op(core_op)
         self.in_channels = in_channels
         self.act_layer = act_layer
-        self.level_channels = tuple(channels * 2 ** i for i in range(len(depths)))
+        self.level_channels = level_widths(channels, len(depths))
         self.num_features = self.level_channels[-1]
-        self.patch_embed = StemLayer(in_channels, channels, act_layer, norm_layer)
+        if stem:
+            self.patch_embed = StemLayer(in_channels, channels, act_layer, norm_layer)
         # Python floats (not a tensor) so that building on the meta device works.
         drop_path_rates = np.linspace(0, drop_path_rate, sum(depths)).tolist()
         self.levels = nn.ModuleList()
@@ -77,42 +98,41 @@ class InternImageTrunk(BaseModule):
                 dw_kernel_size=dw_kernel_size, remove_center=remove_center, with_cp=with_cp))
         init_internimage_weights(self)
 
-    def forward_levels(self, x):
-        """NHWC output of every level (before its downsample) for an NCHW image batch."""
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f'{type(self).__name__}: expected an (N, {self.in_channels}, H, W) '
-                             f'image batch, got shape {tuple(x.shape)}')
-        x = self.patch_embed(x)
+    def run_levels(self, x, level_inputs=None):
+        """NHWC output of every level (before its downsample) for the NHWC stem output ``x``;
+        ``level_inputs[i]``, when given, is added to the input of level i."""
         outputs = []
-        for level in self.levels:
+        for i, level in enumerate(self.levels):
+            if level_inputs is not None:
+                x = x + level_inputs[i]
             output, x = level(x)
             outputs.append(output)
         return outputs
 
+    def forward_levels(self, x):
+        """NHWC output of every level (before its downsample) for an NCHW image batch."""
+        check_image_batch(x, self.in_channels, type(self).__name__)
+        return self.run_levels(self.patch_embed(x))
+
     def init_weights(self):
-        """Pretrained init_cfgs go through our loader (mmengine's would neither strip
-        ``backbone.`` nor skip the head); other init_cfgs through mmengine."""
-        init_cfg = self.init_cfg
-        if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
-            load_checkpoint(self, init_cfg['checkpoint'])
-            self._is_init = True
-        else:
+        checkpoint = pretrained_checkpoint(self.init_cfg)
+        if checkpoint is None:
             super().init_weights()
+        else:
+            load_checkpoint(self, checkpoint)
+            self._is_init = True
 
 
-@MODELS.register_module()
-class InternImage(InternImageTrunk):
-    """The backbone for detection and segmentation: a tuple of NCHW feature maps of the levels
-    in ``out_indices``, with ``out_channels`` and ``out_strides`` for necks to wire themselves.
+class DenseOutputs:
+    """What a dense-prediction backbone declares and does for its necks (as detectron2's
+    backbones do): ``out_indices`` checked against the levels, ``out_channels`` and
+    ``out_strides`` of the returned maps, NCHW outputs, ``frozen_stages`` (k >= 0 freezes the
+    stem and levels 0..k-1; the published code left the stem trainable) and ``norm_eval``
+    (BatchNorm layers stay in eval mode while training). A class using it provides
+    ``frozen_modules(k)``."""
 
-    ``frozen_stages=k`` (k >= 0) freezes the stem and levels 0..k-1 (the published code left the
-    stem trainable); ``norm_eval`` keeps BatchNorm layers in eval mode while training. Takes
-    every option of ``InternImageTrunk``."""
-
-    def __init__(self, out_indices=(0, 1, 2, 3), frozen_stages=-1, norm_eval=False,
-                 **trunk_options):
-        super().__init__(**trunk_options)
-        num_levels = len(self.levels)
+    def setup_outputs(self, level_channels, out_indices, frozen_stages, norm_eval):
+        num_levels = len(level_channels)
         if not out_indices or any(not 0 <= i < num_levels for i in out_indices):
             raise ValueError(f'out_indices {list(out_indices)} must be level indices in '
                              f'[0, {num_levels})')
@@ -121,20 +141,18 @@ class InternImage(InternImageTrunk):
         self.out_indices = tuple(out_indices)
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
-        self.out_channels = tuple(self.level_channels[i] for i in self.out_indices)
+        self.out_channels = tuple(level_channels[i] for i in self.out_indices)
         self.out_strides = tuple(STEM_STRIDE * 2 ** i for i in self.out_indices)
-        for module in self._frozen_modules():
+        for module in self._frozen():
             module.requires_grad_(False)
         self.train()
 
-    def _frozen_modules(self):
-        if self.frozen_stages < 0:
-            return []
-        return [self.patch_embed, *self.levels[:self.frozen_stages]]
+    def _frozen(self):
+        return [] if self.frozen_stages < 0 else self.frozen_modules(self.frozen_stages)
 
     def train(self, mode=True):
         super().train(mode)
-        for module in self._frozen_modules():
+        for module in self._frozen():
             module.eval()
         if mode and self.norm_eval:
             for module in self.modules():
@@ -142,20 +160,43 @@ class InternImage(InternImageTrunk):
                     module.eval()
         return self
 
+    def select_outputs(self, level_outputs):
+        """The NCHW maps of ``out_indices`` from NHWC level outputs."""
+        return tuple(level_outputs[i].permute(0, 3, 1, 2).contiguous() for i in self.out_indices)
+
+
+@MODELS.register_module()
+class InternImage(DenseOutputs, InternImageTrunk):
+    """The backbone for detection and segmentation: a tuple of NCHW feature maps of the levels
+    in ``out_indices`` (see ``DenseOutputs``). ``arch`` names the variant; the other options
+    are those of ``InternImageTrunk`` and override the variant's."""
+
+    def __init__(self, arch=None, out_indices=(0, 1, 2, 3), frozen_stages=-1, norm_eval=False,
+                 **trunk_options):
+        super().__init__(**with_arch(arch, trunk_options, head=False))
+        self.arch = arch
+        self.setup_outputs(self.level_channels, out_indices, frozen_stages, norm_eval)
+
+    def frozen_modules(self, frozen_stages):
+        return [self.patch_embed, *self.levels[:frozen_stages]]
+
     def forward(self, x):
-        outputs = self.forward_levels(x)
-        return tuple(outputs[i].permute(0, 3, 1, 2).contiguous() for i in self.out_indices)
+        return self.select_outputs(self.forward_levels(x))
 
 
 @MODELS.register_module()
 class InternImageClassifier(InternImageTrunk):
     """InternImage with its published classification head: the conv head (T..XL) or, with
     ``use_clip_projector``, the attention-pooling head on levels 2 and 3 (H/G).
-    ``num_classes=0`` leaves the final Linear out (pooled features). Takes every option of
-    ``InternImageTrunk``."""
+    ``num_classes=0`` leaves the final Linear out (pooled features). ``arch`` names the variant;
+    the other options are those of ``InternImageTrunk`` and override the variant's."""
 
-    def __init__(self, num_classes=1000, use_clip_projector=False, **trunk_options):
-        super().__init__(**trunk_options)
+    def __init__(self, arch=None, **options):
+        options = with_arch(arch, options)
+        num_classes = options.pop('num_classes', 1000)
+        use_clip_projector = options.pop('use_clip_projector', False)
+        super().__init__(**options)
+        self.arch = arch
         self.use_clip_projector = use_clip_projector
         if use_clip_projector:
             if len(self.levels) < 2:

@@ -1,17 +1,15 @@
 """The embedded classification data set: one rendered shape per image on a textured background,
 the class being the shape's kind, written in the ImageNet folder layout (train/<class>/*.png,
 val/<class>/*.png). Deterministic for a seed; a finished set is recognised and kept."""
-import json
 import os
 import shutil
 
 import cv2
 import numpy as np
 
-from .synthetic_shapes import (SHAPE_KINDS, fill_polygon, random_colour, shape_polygon,
-                               textured_background)
+from .shapes import SHAPE_KINDS, fill_polygon, random_colour, shape_polygon, textured_background
+from .write_once import write_once
 
-STAMP = 'generated.json'
 # The background's texture is blended towards grey by this weight: with the full texture of the
 # detection/segmentation scenes, a small network from scratch needs far more than the demo's few
 # minutes to tell shapes apart from a single image-level label.
@@ -37,11 +35,11 @@ def generate(out_dir, num_train_per_class=100, num_val_per_class=20, image_size=
         raise ValueError('need at least one image per class and split, and image_size >= 16')
     settings = dict(num_train_per_class=num_train_per_class, image_size=image_size, seed=seed,
                     num_val_per_class=num_val_per_class, num_classes=num_classes)
-    stamp = os.path.join(out_dir, STAMP)
-    if os.path.isfile(stamp):
-        with open(stamp) as f:
-            if json.load(f) == settings:
-                return out_dir
+    return write_once(out_dir, settings, lambda root: write_splits(
+        root, num_train_per_class, num_val_per_class, image_size, seed, num_classes))
+
+
+def write_splits(out_dir, num_train_per_class, num_val_per_class, image_size, seed, num_classes):
     rng = np.random.default_rng(seed)
     for split, count in (('train', num_train_per_class), ('val', num_val_per_class)):
         shutil.rmtree(os.path.join(out_dir, split), ignore_errors=True)  # no stale images
@@ -51,6 +49,3 @@ def generate(out_dir, num_train_per_class=100, num_val_per_class=20, image_size=
             for i in range(count):
                 image = render_sample(rng, kind, image_size)
                 cv2.imwrite(os.path.join(folder, f'{kind}_{i:04d}.png'), image[..., ::-1])
-    with open(stamp, 'w') as f:
-        json.dump(settings, f)
-    return out_dir

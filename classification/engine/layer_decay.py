@@ -1,4 +1,4 @@
-"""Layer-wise learning-rate decay for InternImage (REFERENCE.md section 5), one optimizer-wrapper
+"""Layer-wise learning-rate decay for InternImage (docs/architecture.md, "Layer-wise lr decay"), one optimizer-wrapper
 constructor shared by classification, detection and segmentation configs.
 
 Layer ids: 0 for the stem, ``1 + sum(depths[:s]) + b`` for block b of level s (a level-2 post norm
@@ -13,7 +13,7 @@ from mmengine.logging import print_log
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
-from .internimage import InternImageTrunk
+from ..models.internimage import InternImageTrunk
 
 _OPTIONS = ('layer_decay_rate', 'offset_lr_scale')
 _LEVEL_PART = re.compile(r'levels\.(\d+)\.(blocks|post_norms|norm|downsample)(?:\.(\d+))?\.')

@@ -1,12 +1,14 @@
-"""What tools/train.py and tools/test.py share: their common arguments, reading a config with
-its command-line overrides (unknown top-level keys refused), the work dir, and distributed runs
+"""What the launchers (tools/train.py, tools/test.py, tools/extract_features.py) share: their
+common arguments, the config with its command-line overrides and work dir, and distributed runs
 on CPUs."""
 import contextlib
 import os
 import subprocess
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
+
+from .config import load_config
 
 
 def add_common_arguments(parser):
@@ -21,22 +23,9 @@ def add_common_arguments(parser):
                         help='set by torch.distributed.launch; torchrun uses LOCAL_RANK')
 
 
-def check_overrides(cfg, options):
-    """Refuses overrides of top-level keys the config does not have: a typo such as
-    ``train_cgf.max_epochs=1`` would otherwise be added silently and change nothing."""
-    unknown = sorted({key.split('.')[0] for key in options} - set(cfg.keys()))
-    if unknown:
-        raise SystemExit(f'--cfg-options: unknown config key(s) {unknown}; the config has '
-                         f'{sorted(cfg.keys())}')
-
-
-def load_config(args):
+def launcher_config(args):
     """The config of ``args.config`` with ``--cfg-options`` applied, launcher and work dir set."""
-    if not os.path.isfile(args.config):
-        raise SystemExit(f'config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    check_overrides(cfg, args.cfg_options)
-    cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir:
         cfg.work_dir = args.work_dir
@@ -75,7 +64,7 @@ def slurm_environment(environ):
 
 
 def prepare_cpu_distributed(cfg):
-    """Distributed runs without a GPU (DESIGN.md): mmengine's init_dist calls
+    """Distributed runs without a GPU (mmengine 0.10.7): mmengine's init_dist calls
     torch.cuda.set_device and wraps the model with device_ids=[LOCAL_RANK], both of which fail
     on a CPU. Here the gloo process group is started first (mmengine then keeps it) and the DDP
     wrapper gets no device ids. On a GPU mmengine does all of this itself."""

@@ -1,5 +1,5 @@
 """The embedded detection data set: rendered scenes of several shapes on textured backgrounds
-(``classification.synthetic_shapes``), written as COCO instances so that mmdet's own
+(``classification.demo_data.shapes``), written as COCO instances so that mmdet's own
 CocoDataset and CocoMetric read it unchanged:
 
     out_dir/train/000000.png ...   out_dir/annotations/instances_train.json
@@ -15,9 +15,9 @@ import shutil
 import cv2
 import numpy as np
 
-from classification.synthetic_shapes import SHAPE_KINDS, render_scene
+from .shapes import SHAPE_KINDS, render_scene
+from .write_once import write_once
 
-STAMP = 'generated.json'
 SPLITS = ('train', 'val')
 
 
@@ -76,16 +76,6 @@ def check_arguments(num_train, num_val, image_size, num_classes, max_objects):
         raise ValueError('detection demo data: ' + '; '.join(problems))
 
 
-def is_complete(out_dir, settings):
-    stamp = os.path.join(out_dir, STAMP)
-    if not os.path.isfile(stamp):
-        return False
-    with open(stamp) as f:
-        if json.load(f) != settings:
-            return False
-    return all(os.path.isfile(annotation_file(out_dir, split)) for split in SPLITS)
-
-
 def generate(out_dir, num_train=320, num_val=64, image_size=160, seed=0, num_classes=4,
              max_objects=4):
     """Writes the set under ``out_dir`` unless the same set is already complete there; returns
@@ -95,15 +85,14 @@ def generate(out_dir, num_train=320, num_val=64, image_size=160, seed=0, num_cla
     check_arguments(num_train, num_val, image_size, num_classes, max_objects)
     settings = dict(num_train=num_train, num_val=num_val, image_size=image_size, seed=seed,
                     num_classes=num_classes, max_objects=max_objects)
-    stamp = os.path.join(out_dir, STAMP)
-    if is_complete(out_dir, settings):
-        return out_dir
-    if os.path.exists(stamp):
-        os.remove(stamp)  # an interrupted rewrite must not look complete
+    return write_once(out_dir, settings, lambda root: write_splits(root, settings),
+                      required=[annotation_file('', split) for split in SPLITS])
+
+
+def write_splits(out_dir, settings):
+    """Both splits, each from its own random stream."""
     os.makedirs(os.path.join(out_dir, 'annotations'), exist_ok=True)
-    for index, (split, count) in enumerate(zip(SPLITS, (num_train, num_val))):
-        write_split(out_dir, split, count, image_size, num_classes, max_objects,
-                    np.random.default_rng([seed, index]))
-    with open(stamp, 'w') as f:
-        json.dump(settings, f)
-    return out_dir
+    counts = (settings['num_train'], settings['num_val'])
+    for index, (split, count) in enumerate(zip(SPLITS, counts)):
+        write_split(out_dir, split, count, settings['image_size'], settings['num_classes'],
+                    settings['max_objects'], np.random.default_rng([settings['seed'], index]))

@@ -20,6 +20,11 @@ BACKEND_NAME = 'atomic_local'
 CHECKPOINT_NAME = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 
 
+def install():
+    """Registers ``AtomicLocalBackend`` as mmengine file backend ``atomic_local``."""
+    register_backend(BACKEND_NAME, AtomicLocalBackend, force=True)
+
+
 class AtomicLocalBackend(LocalBackend):
     """Local files written as a whole: to ``<name>.part``, flushed to disk, then renamed."""
 
@@ -35,9 +40,6 @@ class AtomicLocalBackend(LocalBackend):
 
     def put_text(self, obj, filepath, encoding='utf-8'):
         self.put(obj.encode(encoding), filepath)
-
-
-register_backend(BACKEND_NAME, AtomicLocalBackend, force=True)
 
 
 def damage_of(path):

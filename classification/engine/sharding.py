@@ -9,7 +9,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import FUNCTIONS, OPTIM_WRAPPERS
 from torch.distributed.fsdp.wrap import transformer_auto_wrap_policy
 
-from .layers import InternImageLayer
+from ..models.layers import InternImageLayer
 
 
 @FUNCTIONS.register_module()

@@ -1,0 +1,17 @@
+"""The InternImage model: trunk, layers, heads, the variant table and checkpoint reading.
+Importing it registers ``InternImage`` (the dense backbone) and ``InternImageClassifier`` in
+mmengine's root MODELS registry (configs: ``custom_imports=dict(imports=
+['classification.models'])``) and changes nothing else: no patches, no timm, cv2 or FSDP."""
+from .checkpoint import (LoadReport, extract_state_dict, load_checkpoint, load_state_dict_into,
+                         map_22k_to_1k, mm_checkpoint, read_checkpoint, read_class_indices)
+from .factory import (create_backbone, create_classifier, internimage_b, internimage_g,
+                      internimage_h, internimage_l, internimage_s, internimage_t, internimage_xl)
+from .internimage import DenseOutputs, InternImage, InternImageClassifier, InternImageTrunk
+from .variants import ARCHS, VARIANTS, arch_options, level_channels
+
+__all__ = ['InternImage', 'InternImageClassifier', 'InternImageTrunk', 'DenseOutputs', 'ARCHS',
+           'VARIANTS', 'arch_options', 'level_channels', 'create_backbone', 'create_classifier',
+           'internimage_t', 'internimage_s', 'internimage_b', 'internimage_l', 'internimage_xl',
+           'internimage_h', 'internimage_g', 'LoadReport', 'read_checkpoint',
+           'extract_state_dict', 'load_state_dict_into', 'load_checkpoint', 'map_22k_to_1k',
+           'read_class_indices', 'mm_checkpoint']

@@ -1,0 +1,73 @@
+"""Every config of every task in the structure the project promises: its InternImage network
+names a variant (``arch``) and states only options that change it, the built network has the
+variant's architecture with those changes, and every checkpoint hook writes atomically."""
+import glob
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import MODELS, init_default_scope
+
+import classification.engine  # noqa: F401  (registers the optimizer constructor)
+import classification.imagenet  # noqa: F401
+import detection  # noqa: F401
+import segmentation  # noqa: F401
+from classification.models.variants import ARCHS, level_widths
+
+CONFIGS = sorted(glob.glob('configs/*/*/*.py') + glob.glob('configs/classification/*.py'))
+ARCHITECTURE_OPTIONS = {option for options in ARCHS.values() for option in options}
+
+
+def network_config(model_cfg):
+    """The InternImage part of a config's model: the classifier or the backbone."""
+    return model_cfg['classifier'] if 'classifier' in model_cfg else model_cfg['backbone']
+
+
+def test_every_config_is_covered():
+    tasks = {path.split('/')[1] for path in CONFIGS}
+    assert tasks == {'classification', 'detection', 'segmentation'} and len(CONFIGS) >= 45
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_network_is_a_variant_plus_what_the_config_changes(path):
+    cfg = Config.fromfile(path)
+    network = network_config(cfg.model)
+    arch = network.get('arch')
+    assert arch in ARCHS, f'{path}: the InternImage network names no variant (arch)'
+    restated = {option: value for option, value in network.items()
+                if option in ARCHS[arch] and value == ARCHS[arch][option]}
+    assert not restated, f'{path} restates the variant table: {restated}'
+    init_default_scope(cfg.get('default_scope'))
+    with torch.device('meta'):
+        model = MODELS.build(network)
+    expected = {**ARCHS[arch], **{k: v for k, v in network.items() if k in ARCHITECTURE_OPTIONS}}
+    trunks = list(model.cb_modules) if hasattr(model, 'cb_modules') else [model]
+    for trunk in trunks:
+        assert trunk.level_channels == level_widths(expected['channels'],
+                                                    len(expected['depths']))
+        assert [len(level.blocks) for level in trunk.levels] == list(expected['depths'])
+        assert [level.blocks[0].dcn.group for level in trunk.levels] == list(expected['groups'])
+        block = trunk.levels[0].blocks[0]
+        assert block.post_norm == expected.get('post_norm', False)
+        assert (block.res_post_norm1 is not None) == expected.get('res_post_norm', False)
+        layer_scale = expected.get('layer_scale')
+        assert (block.gamma1 is None) == (layer_scale is None)
+        assert block.dcn.offset_scale == expected.get('offset_scale', 1.0)
+        post_norm_ids = expected.get('level2_post_norm_block_ids') or ()
+        assert sorted(trunk.levels[2].post_norm_positions) == list(post_norm_ids)
+    if 'classifier' in cfg.model:
+        assert model.use_clip_projector == expected.get('use_clip_projector', False)
+
+
+def checkpoint_hooks(cfg):
+    hooks = [cfg.default_hooks.get('checkpoint')]
+    hooks += [h for h in cfg.get('custom_hooks') or [] if h.get('type') == 'CheckpointHook']
+    return [h for h in hooks if h is not None]
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_every_checkpoint_hook_writes_atomically(path):
+    hooks = checkpoint_hooks(Config.fromfile(path))
+    assert hooks, f'{path} saves no checkpoints'
+    for hook in hooks:
+        assert (hook.get('backend_args') or {}).get('backend') == 'atomic_local', path
