@@ -23,7 +23,7 @@ from pycocotools.coco import COCO
 import classification.engine  # noqa: F401  (registers the optimizer constructor)
 import detection  # noqa: F401  (registers CBInternImage and CBDINO)
 from classification.demo_data.detection import annotation_file, generate
-from classification.models import InternImageClassifier
+from classification.models import InternImage, InternImageClassifier
 from classification.models.layers import InternImageLayer
 from detection.cb_internimage import CBInternImage
 
@@ -456,6 +456,27 @@ def test_composite_backbone_starts_as_the_plain_lead_and_loads_both_trunks(tmp_p
                                                           checkpoint=str(composite)))
     reloaded.init_weights()
     torch.testing.assert_close(reloaded.cb_modules[1].gamma2, torch.full((64,), 0.5))
+
+
+def test_composite_backbone_has_the_backbone_interface():
+    """out_channels/out_strides as the plain backbone's; frozen_stages freezes the stem and the
+    first levels of both trunks (and keeps them in eval mode); norm_eval keeps BatchNorm in
+    eval mode."""
+    plain = InternImage(**TINY_TRUNK, out_indices=(1, 2, 3))
+    backbone = CBInternImage(**TINY_TRUNK, out_indices=(1, 2, 3), frozen_stages=2)
+    assert backbone.out_channels == plain.out_channels and backbone.out_strides == (8, 16, 32)
+    assist, lead = backbone.cb_modules
+    frozen = [assist.patch_embed, *assist.levels[:2], *lead.levels[:2]]
+    assert not any(p.requires_grad for m in frozen for p in m.parameters())
+    trainable = [*assist.levels[2:], *lead.levels[2:], backbone.cb_linears]
+    assert all(p.requires_grad for m in trainable for p in m.parameters())
+    backbone.train()
+    assert not any(m.training for m in frozen) and lead.levels[2].training
+    bn = CBInternImage(**dict(TINY_TRUNK, norm_layer='BN'), norm_eval=True).train()
+    norms = [m for m in bn.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and not any(m.training for m in norms)
+    with pytest.raises(ValueError, match='frozen_stages'):
+        CBInternImage(**TINY_TRUNK, frozen_stages=5)
 
 
 def test_composite_backbone_refuses_bad_input():

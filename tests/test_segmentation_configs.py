@@ -48,7 +48,8 @@ def test_every_published_config_is_listed():
 def test_config_builds_with_heads_wired_to_the_backbone(path):
     cfg = load(path)
     assert cfg.default_scope == 'mmseg'
-    assert {'classification', 'segmentation'} <= set(cfg.custom_imports.imports)
+    assert {'classification.models', 'classification.engine', 'segmentation'} <= set(
+        cfg.custom_imports.imports)
     with torch.device('meta'):
         model = MODELS.build(cfg.model)
     backbone = model.backbone

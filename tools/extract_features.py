@@ -5,7 +5,8 @@
                                      [--cfg-options KEY=VALUE ...]
 
 The images and their test transform come from the config's dataloader of ``--split`` (no
-augmentation for val/test); the checkpoint may be any layout ``classification.models.load_checkpoint``
+augmentation for val/test); the checkpoint may be any layout
+``classification.models.load_checkpoint``
 reads (ours or the published ones). Each level is average-pooled to (N, C) unless ``--spatial``
 keeps its (N, H, W, C) map. The .npz holds ``level_<i>`` arrays, ``labels``, ``paths`` and
 ``classes``: what linear probes and retrieval experiments start from."""
@@ -92,7 +93,8 @@ def main(argv=None):
         classifier = build_classifier(cfg, args.checkpoint)
         bad = [level for level in args.levels if not 0 <= level < len(classifier.levels)]
         if bad:
-            raise SystemExit(f'--levels {bad}: the model has levels 0..{len(classifier.levels) - 1}')
+            raise SystemExit(f'--levels {bad}: the model has levels '
+                             f'0..{len(classifier.levels) - 1}')
         dataset, loader = build_loader(cfg, args.split)
     features, labels = extract(classifier, loader, args.levels, args.spatial, args.max_images)
     out = args.out or os.path.join(cfg.work_dir, f'features_{args.split}.npz')

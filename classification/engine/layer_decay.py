@@ -1,12 +1,14 @@
-"""Layer-wise learning-rate decay for InternImage (docs/architecture.md, "Layer-wise lr decay"), one optimizer-wrapper
-constructor shared by classification, detection and segmentation configs.
+"""Layer-wise learning-rate decay for InternImage (docs/architecture.md, "Layer-wise lr
+decay"), one optimizer-wrapper constructor shared by classification, detection and segmentation
+configs.
 
 Layer ids: 0 for the stem, ``1 + sum(depths[:s]) + b`` for block b of level s (a level-2 post norm
 goes with the block it follows), a level's norm and downsample with the first block of the next
 level, everything else (heads, necks, decoders) is the last layer ``sum(depths) + 1``. The lr of
 layer i is scaled by ``rate ** (num_layers - i - 1)``; 1-D parameters and biases get no weight
 decay. ``offset_lr_scale`` multiplies the lr of the DCNv3 offset and mask projections
-(``dcn.offset.*``, ``dcn.mask.*``), which the published constructor meant to do but never matched."""
+(``dcn.offset.*``, ``dcn.mask.*``), which the published constructor meant to do but never
+matched."""
 import re
 
 from mmengine.logging import print_log

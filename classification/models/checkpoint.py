@@ -1,4 +1,5 @@
-"""Loading the published InternImage checkpoints as they are (docs/architecture.md, "Checkpoint layouts").
+"""Loading the published InternImage checkpoints as they are (docs/architecture.md,
+"Checkpoint layouts").
 
 Classification releases are ``{'model': sd, 'model_ema': sd, ...}``; detection and segmentation
 releases are ``{'state_dict': sd, 'meta': ...}`` with ``backbone.`` (and sometimes ``module.``)
@@ -14,7 +15,8 @@ from mmengine.logging import print_log
 
 from .weights_only import load_weights_only
 
-# Parameters that belong to a classification head (docs/architecture.md, "State-dict names"), not the backbone.
+# Parameters that belong to a classification head, not the backbone (docs/architecture.md,
+# "State-dict names").
 HEAD_PREFIXES = ('conv_head.', 'head.', 'dcnv3_head_x4.', 'dcnv3_head_x3.', 'clip_projector.',
                  'fc_norm.')
 WRAPPER_PREFIX = 'module.'

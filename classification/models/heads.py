@@ -1,6 +1,6 @@
-"""Classification heads of InternImage (docs/architecture.md, "Heads"): the convolutional head of T..XL
-and the attention-pooling CLIP-projector head of H/G. The classifier owns their parts as top-level
-attributes, because that is where the published checkpoints keep them."""
+"""Classification heads of InternImage (docs/architecture.md, "Heads"): the convolutional head of
+T..XL and the attention-pooling CLIP-projector head of H/G. The classifier owns their parts as
+top-level attributes, because that is where the published checkpoints keep them."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F

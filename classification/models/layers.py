@@ -1,6 +1,6 @@
-"""The building blocks of the InternImage trunk (docs/architecture.md, "Blocks"). Every block works on
-channels-last (N, H, W, C) tensors; the convolutions see them as NCHW views, which PyTorch runs in
-its channels_last memory format without copying."""
+"""The building blocks of the InternImage trunk (docs/architecture.md, "Blocks"). Every block
+works on channels-last (N, H, W, C) tensors; the convolutions see them as NCHW views, which
+PyTorch runs in its channels_last memory format without copying."""
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp

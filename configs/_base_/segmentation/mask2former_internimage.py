@@ -2,8 +2,9 @@
 # InternImage backbone, in Mask2Former's standard size (256-d features and queries, 8 attention
 # heads, 100 queries, 6 deformable-attention encoder layers on levels 1-3, 9 decoder layers) with
 # its losses and Hungarian matching costs (class 2.0 with no-object weight 0.1, mask BCE 5.0,
-# dice 5.0, 12544 sampled points). A config adds the backbone variant (arch), the head's in_channels (level_channels),
-# num_classes with the class weights, the crop size, and resizes the head if needed.
+# dice 5.0, 12544 sampled points). A config adds the backbone variant (arch), the head's
+# in_channels (level_channels), num_classes with the class weights, the crop size, and resizes
+# the head if needed.
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=dict(

@@ -3,16 +3,12 @@
 # gradient clipping at norm 0.1.
 # Pretrained backbone:
 # https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_xl_22k_192to384.pth
-_base_ = ['./upernet_internimage.py', './schedule_160k.py', './default_runtime.py']
+_base_ = './upernet_internimage_l.py'
 
 from classification.models.variants import level_channels  # noqa: E402
 
 model = dict(
-    backbone=dict(
-        arch='xl', drop_path_rate=0.4,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint='checkpoints/internimage_xl_22k_192to384.pth')),
+    backbone=dict(arch='xl',
+                  init_cfg=dict(checkpoint='checkpoints/internimage_xl_22k_192to384.pth')),
     decode_head=dict(in_channels=level_channels('xl')),
     auxiliary_head=dict(in_channels=level_channels('xl', out_indices=(2,))[0]))
-optim_wrapper = dict(optimizer=dict(lr=2e-5), paramwise_cfg=dict(layer_decay_rate=0.94),
-                     clip_grad=dict(max_norm=0.1, norm_type=2))

@@ -1,14 +1,10 @@
 # Mask R-CNN, InternImage-S, 1x (published box/mask mAP 47.8/43.3). Pretrained backbone:
 # https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_s_1k_224.pth
-_base_ = ['../../_base_/detection/mask_rcnn_internimage_fpn.py',
-          '../../_base_/detection/coco_instance.py',
-          '../../_base_/detection/schedule_adamw_1x.py',
-          '../../_base_/detection/default_runtime.py']
+_base_ = './mask_rcnn_internimage_t_fpn_1x_coco.py'
 
 from classification.models.variants import level_channels  # noqa: E402
 
 model = dict(
-    backbone=dict(
-        arch='s', drop_path_rate=0.3,
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/internimage_s_1k_224.pth')),
+    backbone=dict(arch='s', drop_path_rate=0.3,
+                  init_cfg=dict(checkpoint='checkpoints/internimage_s_1k_224.pth')),
     neck=dict(in_channels=level_channels('s')))

@@ -19,8 +19,8 @@ model = dict(
     backbone=dict(arch='t', channels=32, depths=[1, 1, 2, 1], groups=[2, 4, 8, 16],
                   layer_scale=None),
     decode_head=dict(
-        in_channels=level_channels('t', channels=32), feat_channels=32, out_channels=32, num_queries=20,
-        num_classes=num_classes,
+        in_channels=level_channels('t', channels=32), feat_channels=32, out_channels=32,
+        num_queries=20, num_classes=num_classes,
         pixel_decoder=dict(
             encoder=dict(num_layers=2, layer_cfg=dict(self_attn_cfg=attention, ffn_cfg=ffn)),
             positional_encoding=dict(num_feats=16)),

@@ -25,8 +25,8 @@ model = dict(
                   layer_scale=None, init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     decode_head=dict(in_channels=level_channels('t', channels=16), channels=32,
                      num_classes=num_classes, norm_cfg=norm_cfg),
-    auxiliary_head=dict(in_channels=level_channels('t', (2,), channels=16)[0], channels=16, num_classes=num_classes,
-                        norm_cfg=norm_cfg))
+    auxiliary_head=dict(in_channels=level_channels('t', (2,), channels=16)[0], channels=16,
+                        num_classes=num_classes, norm_cfg=norm_cfg))
 
 optim_wrapper = dict(optimizer=dict(lr=6e-3))
 param_scheduler = [
