@@ -38,7 +38,8 @@ def test_network_is_a_variant_plus_what_the_config_changes(path):
     restated = {option: value for option, value in network.items()
                 if option in ARCHS[arch] and value == ARCHS[arch][option]}
     assert not restated, f'{path} restates the variant table: {restated}'
-    init_default_scope(cfg.get('default_scope'))
+    if cfg.get('default_scope'):
+        init_default_scope(cfg.default_scope)
     with torch.device('meta'):
         model = MODELS.build(network)
     expected = {**ARCHS[arch], **{k: v for k, v in network.items() if k in ARCHITECTURE_OPTIONS}}
@@ -72,3 +73,28 @@ def test_every_checkpoint_hook_writes_atomically(path):
     assert hooks, f'{path} saves no checkpoints'
     for hook in hooks:
         assert (hook.get('backend_args') or {}).get('backend') == 'atomic_local', path
+
+
+def test_task_descriptors_match_their_demo_configs():
+    from classification.engine import TASKS, task_of
+    assert sorted(TASKS) == ['classification', 'detection', 'segmentation']
+    for task in TASKS.values():
+        cfg = Config.fromfile(task.demo_config)
+        assert task_of(cfg) is task and cfg.get('default_scope') == task.scope
+        assert task.demo_data_dir in str(cfg.test_dataloader.dataset.get('data_root', '')) or \
+            task.demo_data_dir.rstrip('/') in str(cfg.test_dataloader.dataset)
+        samples = task.data_sample_class()
+        assert samples is None if task.scope is None else samples.__name__.endswith('DataSample')
+        if task.image_demo is None:
+            with pytest.raises(SystemExit, match='image_demo works for detection'):
+                task.image_demo_module()
+        else:
+            assert callable(task.image_demo_module().run_image_demo)
+        modules = task.cpu_bf16_modules or ()
+        assert all(name in cfg.model for name in modules)
+
+
+def test_a_config_of_another_task_is_refused_by_name():
+    from classification.engine import task_of
+    with pytest.raises(SystemExit, match="unsupported default_scope 'mmpose'"):
+        task_of(Config(dict(default_scope='mmpose')))

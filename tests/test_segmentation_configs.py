@@ -2,6 +2,7 @@
 no compute) with the published recipe: variant, head widths wired to the backbone, parameter
 counts, classes, crops, learning rate, layer decay, drop path, clipping and schedule."""
 import glob
+import inspect
 
 import pytest
 import torch
@@ -11,6 +12,8 @@ from mmseg.registry import DATASETS, MODELS
 
 import classification.engine  # noqa: F401  (registers the optimizer constructor)
 import segmentation  # noqa: F401
+from classification.models import InternImage, InternImageTrunk
+from classification.models.variants import with_arch
 
 CONFIGS = sorted(glob.glob('configs/segmentation/*/*.py'))
 ADE = 'configs/segmentation/ade20k/'
@@ -32,6 +35,16 @@ PUBLISHED = {
         (None, (896, 896), 1e-5, 0.95, 0.5, 0.1),
 }
 CLASSES = {'ade20k': 150, 'cityscapes': 19, 'demo': 5}
+
+
+def resolved(backbone):
+    """The backbone's options as the model sees them: the defaults of its signature, then the
+    variant table of its arch, then what the config states."""
+    defaults = {name: p.default for cls in (InternImageTrunk, InternImage)
+                for name, p in inspect.signature(cls.__init__).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    options = {k: v for k, v in backbone.items() if k != 'type'}
+    return {**defaults, **with_arch(options.pop('arch'), options, head=False)}
 
 
 def load(path):
@@ -76,20 +89,20 @@ def test_config_builds_with_heads_wired_to_the_backbone(path):
 
 @pytest.mark.parametrize('path', [p for p in PUBLISHED if '_h_' not in p])
 def test_t_to_xl_use_layer_scale_one_and_no_checkpointing(path):
-    backbone = load(path).model.backbone
-    assert backbone.layer_scale == 1.0 and backbone.with_cp is False
-    assert backbone.init_cfg.type == 'Pretrained'
+    backbone = resolved(load(path).model.backbone)
+    assert backbone['layer_scale'] == 1.0 and backbone['with_cp'] is False
+    assert backbone['init_cfg'].type == 'Pretrained'
 
 
 @pytest.mark.parametrize('path', [p for p in PUBLISHED if '_h_' in p])
 def test_h_has_its_published_extras(path):
-    backbone = load(path).model.backbone
-    assert backbone.layer_scale is None and backbone.dw_kernel_size == 5
-    assert backbone.res_post_norm and backbone.center_feature_scale
-    assert backbone.level2_post_norm and backbone.level2_post_norm_block_ids == [5, 11, 17, 23,
-                                                                               29]
-    assert tuple(backbone.out_indices) == (0, 1, 2, 3)
-    assert backbone.with_cp == ('upernet' in path)
+    backbone = resolved(load(path).model.backbone)
+    assert backbone['layer_scale'] is None and backbone['dw_kernel_size'] == 5
+    assert backbone['res_post_norm'] and backbone['center_feature_scale']
+    assert backbone['level2_post_norm']
+    assert list(backbone['level2_post_norm_block_ids']) == [5, 11, 17, 23, 29]
+    assert tuple(backbone['out_indices']) == (0, 1, 2, 3)
+    assert backbone['with_cp'] == ('upernet' in path)
 
 
 def test_ade_keeps_ade_conventions_and_schedule():

@@ -12,7 +12,7 @@ crop_size = (896, 896)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        arch='h', drop_path_rate=0.4, with_cp=True,
+        arch='h', layer_scale=None, drop_path_rate=0.4, with_cp=True,  # no T..XL layer scale
         init_cfg=dict(type='Pretrained',
                       checkpoint='checkpoints/internimage_h_jointto22k_384.pth')),
     decode_head=dict(in_channels=level_channels('h'), num_classes=150),
