@@ -11,6 +11,7 @@ its statistics methods, pickled as ``getattr(HistoryBuffer, 'mean')``. For that 
 
 ``load_weights_only`` allows these types for its own call only (no global state);
 ``classification.engine`` installs the same list for mmengine's own loads."""
+import contextlib
 import os
 import pickle
 import re
@@ -48,6 +49,23 @@ def checkpoint_globals():
             (history_buffer_method, 'builtins.getattr')]
 
 
+@contextlib.contextmanager
+def allowed_for_this_load(safe_globals):
+    """Adds the ``safe_globals`` that torch's allow-list lacks for the duration of the context
+    and removes exactly those afterwards. (torch's own ``safe_globals`` context removes every
+    listed global on exit, also ones that were allowed before it.)"""
+    present = set(map(str, torch.serialization.get_safe_globals()))
+    added = [g for g in safe_globals if str(g) not in present]
+    torch.serialization.add_safe_globals(added)
+    try:
+        yield
+    finally:
+        kept = [g for g in torch.serialization.get_safe_globals()
+                if str(g) not in set(map(str, added))]
+        torch.serialization.clear_safe_globals()
+        torch.serialization.add_safe_globals(kept)
+
+
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint whose unpickling could run code (or needs types we do not allow)."""
 
@@ -59,7 +77,7 @@ def load_weights_only(path, map_location='cpu', **load_options):
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
     try:
-        with torch.serialization.safe_globals(checkpoint_globals()):
+        with allowed_for_this_load(checkpoint_globals()):
             return torch.load(path, map_location=map_location, weights_only=True,
                               **load_options)
     except pickle.UnpicklingError as error:
