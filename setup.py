@@ -1,13 +1,14 @@
-"""Builds the DCNv3 extension ``ops_dcnv3/_C.so``: the CPU kernels always, the CUDA kernels too
-when torch is a CUDA build and a CUDA toolkit is found (DCNV3_WITH_CUDA=0 turns them off,
-=1 makes a missing toolkit an error). Run through ``ops_dcnv3/build.py``, which the set-up calls
-and which skips the build when nothing changed.
+"""The DCNv3 extension ``ops_dcnv3/_C*.so`` of the ``internimage`` distribution (its metadata and
+packages are in pyproject.toml): the CPU kernels always, the CUDA kernels too when torch is a CUDA
+build and a CUDA toolkit is found (DCNV3_WITH_CUDA=0 turns them off, =1 makes a missing toolkit
+an error). Built by ``pip install --no-build-isolation --no-deps -e .`` (in place; the set-up runs
+it through ``ops_dcnv3/build.py``, which skips it when nothing changed) and by ``pip wheel
+--no-build-isolation --no-deps .``; both compile against the installed torch.
 
 CUDA settings: CUDA_HOME (default /usr/local/cuda), TORCH_CUDA_ARCH_LIST (default: the visible
 GPUs, or "8.0;9.0+PTX" when none is visible, i.e. A100/H100 plus PTX for newer GPUs)."""
 import glob
 import os
-import site
 import sys
 
 # torch.utils.cpp_extension reads CUDA_HOME at import: fix the default toolkit before that.
@@ -47,10 +48,15 @@ def find_cuda_home():
 
 
 def prepare_cuda_environment(home):
-    """The three settings the CUDA build needs here (DESIGN.md): the toolkit, the CUDA headers
-    that the torch wheel ships (nvidia/cu*/include), and a bounded arch list."""
+    """The three settings the CUDA build needs with the CUDA build of torch from PyPI: the
+    toolkit (CUDA_HOME, for nvcc); CPATH with the CUDA headers that torch's wheel ships in
+    site-packages/nvidia/cu*/include (ATen/cuda/CUDAContext.h includes the cuBLAS, cuSPARSE and
+    cuSOLVER headers, which a compiler-only toolkit such as this machine's lacks); and a bounded
+    arch list: with no GPU visible torch would compile the kernels once for every architecture
+    it supports."""
     os.environ['CUDA_HOME'] = home
-    headers = glob.glob(os.path.join(site.getsitepackages()[0], 'nvidia', 'cu*', 'include'))
+    torch_site = os.path.dirname(os.path.dirname(os.path.abspath(torch.__file__)))
+    headers = glob.glob(os.path.join(torch_site, 'nvidia', 'cu*', 'include'))
     os.environ['CPATH'] = os.pathsep.join(headers + [os.environ.get('CPATH', '')]).strip(
         os.pathsep)
     if not os.environ.get('TORCH_CUDA_ARCH_LIST') and not torch.cuda.is_available():
@@ -80,5 +86,10 @@ def extension():
         extra_link_args=['-fopenmp'])
 
 
-setup(name='ops_dcnv3', ext_modules=[extension()],
+def torch_requirement():
+    """The torch release the extension is compiled against: its C++ ABI is only that one's."""
+    return f"torch=={torch.__version__.split('+')[0]}"
+
+
+setup(ext_modules=[extension()], install_requires=[torch_requirement()],
       cmdclass={'build_ext': BuildExtension.with_options(use_ninja=True)})

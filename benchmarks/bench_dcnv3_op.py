@@ -2,9 +2,11 @@
 the pure-PyTorch reference (what users had on CPU) and a 3x3 depthwise convolution of the same
 NHWC tensor (the cheapest spatial op a block could use instead).
 
-    python benchmarks/bench_dcnv3_op.py [--device cpu|cuda] [--repeat 10]
+    python benchmarks/bench_dcnv3_op.py [--device cpu|cuda] [--repeat 10] [--overhead]
 
 On CUDA the table also gives each dtype (fp32, bf16, fp16) and the forward's memory throughput.
+``--overhead`` prints instead the per-call time of the Python layers on a tiny input, next to the
+raw dispatcher op (CPU, compiled extension needed).
 
 Peak memory is the growth of the resident set's high-water mark (Linux VmHWM, reset just before)
 while one forward+backward runs, in a fresh subprocess per case.
@@ -21,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ops_dcnv3 import dcnv3, dcnv3_reference  # noqa: E402
+from ops_dcnv3 import DCNv3, dcnv3, dcnv3_reference  # noqa: E402
 
 # (name, batch, H=W, group, group_channels): InternImage-T stages at 224x224, batch 8, and one
 # wider-group shape.
@@ -166,13 +168,55 @@ def cuda_main(repeat):
                 print(line, flush=True)
 
 
+def per_call_us(fn, calls=100, blocks=20):
+    """Fastest over blocks of the mean time of one call in a block of back-to-back calls: load
+    from elsewhere only ever adds time, and at a few microseconds a call it is most of the
+    spread."""
+    fn()
+    times = []
+    for _ in range(blocks):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        times.append((time.perf_counter() - start) / calls * 1e6)
+    return min(times)
+
+
+def overhead_main():
+    """Per-call cost of the Python API around the dispatcher op, on a 1x4x4 input (G=2, gc=4)
+    whose kernel work is negligible; inference mode, as a deployed network calls the op."""
+    batch, size, group, gc = 1, 4, 2, 4
+    x, offset, mask = make_inputs(batch, size, group, gc, 'cpu')
+    module = DCNv3(channels=group * gc, group=group).eval()
+    calls = {
+        'torch.ops.ops_dcnv3.dcnv3 (raw)': lambda: dcn_call(torch.ops.ops_dcnv3.dcnv3, x, offset,
+                                                            mask, group, gc),
+        'ops_dcnv3.dcnv3': lambda: dcn_call(dcnv3, x, offset, mask, group, gc),
+        'DCNv3 module forward': lambda: module(x),
+    }
+    print(f'DCNv3 per-call overhead on cpu, {torch.get_num_threads()} threads, '
+          f'input {batch}x{size}x{size}x{group * gc}, torch {torch.__version__}')
+    print(f"{'call':<34} {'us/call':>8} {'over raw':>9}")
+    with torch.inference_mode():
+        # interleaved rounds, as in median_ms, so that no call is timed only in a busy spell
+        rounds = [{name: per_call_us(fn) for name, fn in calls.items()} for _ in range(5)]
+    raw = min(r['torch.ops.ops_dcnv3.dcnv3 (raw)'] for r in rounds)
+    for name in calls:
+        us = min(r[name] for r in rounds)
+        print(f'{name:<34} {us:8.1f} {us - raw:+9.1f}')
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeat', type=int, default=10)
     parser.add_argument('--no-memory', action='store_true', help='skip the peak-memory column')
+    parser.add_argument('--overhead', action='store_true',
+                        help='per-call overhead of the Python API on a tiny input')
     parser.add_argument('--memory-probe', nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.overhead:
+        return overhead_main()
     if args.memory_probe:
         impl, *dims = args.memory_probe
         return memory_probe(impl, *map(int, dims))

@@ -17,12 +17,10 @@ from math import prod
 
 from mmengine.analysis.jit_handles import get_shape
 
+from .geometry import TENSOR_ARGS, Geometry
+
 DCNV3_OP = 'ops_dcnv3::dcnv3'
 FLOPS_PER_SAMPLED_POINT = 5  # 4 bilinear corners + 1 mask weight
-# positions in the op's schema: (input, offset, mask, kernel_h, kernel_w, stride_h, stride_w,
-# pad_h, pad_w, dilation_h, dilation_w, group, ...)
-_MASK_ARG = 2
-_GROUP_ARG = 11
 
 
 def dcnv3_flops(output_shape, points):
@@ -32,11 +30,10 @@ def dcnv3_flops(output_shape, points):
 
 
 def dcnv3_flop_jit(inputs, outputs):
-    """FlopAnalyzer handle: points per group = mask channels / group (the group is a constant
-    of the traced call)."""
-    group = inputs[_GROUP_ARG].toIValue()
-    mask_channels = get_shape(inputs[_MASK_ARG])[-1]
-    return dcnv3_flops(get_shape(outputs[0]), mask_channels // group)
+    """FlopAnalyzer handle: the points per group come from the call's Geometry, built from the
+    schema's arguments after the tensors (constants of the traced call)."""
+    geometry = Geometry.from_args(*(value.toIValue() for value in inputs[len(TENSOR_ARGS):]))
+    return dcnv3_flops(get_shape(outputs[0]), geometry.points)
 
 
 def add_dcnv3_handle(analyzer):

@@ -1,4 +1,4 @@
-"""DCNv3 as nn.Modules with the published state-dict names (REFERENCE.md section 2).
+"""DCNv3 as nn.Modules with the published state-dict names (docs/operator.md, "The module").
 
 ``DCNv3`` runs the compiled op, ``DCNv3_pytorch`` the reference; both share one implementation and
 load each other's weights.
@@ -7,8 +7,15 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .functional import dcnv3
-from .reference import dcnv3_reference
+from .functional import dcnv3_op
+from .geometry import Geometry
+from .reference import dcnv3_reference_op
+
+# im2col_step of the published module, which passes 256 to its op. Here it only sets how many
+# images the reference (DCNv3_pytorch, the fallback) samples at once; the compiled kernels take
+# the whole batch and only check it is positive. Kept at 256 so that exported plugin nodes carry
+# the published attribute value and the reference's memory stays bounded at large batches.
+IM2COL_STEP = 256
 
 
 class ToChannelsLast(nn.Module):
@@ -68,7 +75,8 @@ class DCNv3(nn.Module):
     """DCNv3 block: input/output projections around the deformable op, with offsets and
     softmax-normalised masks predicted from a depthwise-conv view of the input. NHWC in and out."""
 
-    core_op = staticmethod(dcnv3)
+    # Called as core_op(input, offset, mask, geometry); onnx.py swaps it for the export forms.
+    core_op = staticmethod(dcnv3_op)
 
     def __init__(self, channels=64, kernel_size=3, dw_kernel_size=None, stride=1, pad=1,
                  dilation=1, group=4, offset_scale=1.0, act_layer='GELU', norm_layer='LN',
@@ -93,7 +101,12 @@ class DCNv3(nn.Module):
         self.offset_scale = offset_scale
         self.center_feature_scale = center_feature_scale
         self.remove_center = bool(remove_center)
-        self.points = kernel_size * kernel_size - int(self.remove_center)
+        # Validated once here: each forward hands this Geometry to the op as it is.
+        self.geometry = Geometry(
+            kernel=(kernel_size, kernel_size), stride=(stride, stride), pad=(pad, pad),
+            dilation=(dilation, dilation), group=group, group_channels=self.group_channels,
+            offset_scale=offset_scale, remove_center=self.remove_center, im2col_step=IM2COL_STEP)
+        self.points = self.geometry.points
 
         self.dw_conv = nn.Sequential(
             nn.Conv2d(channels, channels, dw_kernel_size, stride=1,
@@ -127,10 +140,7 @@ class DCNv3(nn.Module):
         offset = self.offset(x1).to(x_proj.dtype)
         mask = softmax_over_points(self.mask(x1).reshape(*x1.shape[:3], self.group, self.points))
         mask = mask.reshape(*x1.shape[:3], -1).to(x_proj.dtype)
-        y = self.core_op(x_proj, offset, mask, self.kernel_size, self.kernel_size, self.stride,
-                         self.stride, self.pad, self.pad, self.dilation, self.dilation,
-                         self.group, self.group_channels, self.offset_scale, 256,
-                         self.remove_center)
+        y = self.core_op(x_proj, offset, mask, self.geometry)
         if self.center_feature_scale:
             scale = torch.sigmoid(F.linear(x1, self.center_feature_scale_proj_weight,
                                            self.center_feature_scale_proj_bias))
@@ -142,4 +152,4 @@ class DCNv3(nn.Module):
 class DCNv3_pytorch(DCNv3):
     """DCNv3 on the pure-PyTorch reference op (no compiled code needed)."""
 
-    core_op = staticmethod(dcnv3_reference)
+    core_op = staticmethod(dcnv3_reference_op)

@@ -3,7 +3,7 @@
 - ``portable``: the grid_sample decomposition of ``reference.py`` over the whole batch, which
   traces into standard ONNX ops (GridSample, opset >= 16) that ONNX Runtime runs as it is;
 - ``plugin``: one ``mmdeploy::TRTDCNv3`` node with the published TensorRT plugin's inputs and
-  attributes (REFERENCE.md section 1), for runtimes that implement that plugin.
+  attributes (docs/operator.md, "Arguments"), for runtimes that implement that plugin.
 
 Export uses torch.onnx's TorchScript exporter (``dynamo=False``): the torch.export-based one needs
 onnxscript, takes some 30x longer on a small model, and its shape guards refuse dynamic image sizes
@@ -14,31 +14,27 @@ import warnings
 
 import torch
 
-from ._checks import output_size
-from .functional import dcnv3
+from .functional import dcnv3_op
 from .modules import DCNv3
-from .reference import _dcnv3_chunk
+from .reference import dcnv3_sample
 
 OPSET_VERSION = 17  # GridSample needs 16, LayerNormalization 17
 PLUGIN_DOMAIN = 'mmdeploy'
 PLUGIN_OP_TYPE = 'TRTDCNv3'
-# The plugin's attributes in argument order, with the TorchScript exporter's type suffixes (the
-# ONNX attribute is the name without its suffix: kernel_h_i is the int attribute kernel_h).
-PLUGIN_ATTRIBUTES = ('kernel_h_i', 'kernel_w_i', 'stride_h_i', 'stride_w_i', 'pad_h_i', 'pad_w_i',
-                     'dilation_h_i', 'dilation_w_i', 'group_i', 'group_channels_i',
-                     'offset_scale_f', 'im2col_step_i', 'remove_center_i')
+PLUGIN_FLOAT_ATTRIBUTES = frozenset({'offset_scale'})  # the others are ints
 
 
-def dcnv3_portable(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                   dilation_h, dilation_w, group, group_channels, offset_scale, im2col_step,
-                   remove_center=False):
-    """The reference in one chunk: a trace keeps the batch size dynamic (the reference's chunk
-    loop over the batch would be unrolled for the example batch)."""
-    height_out = output_size(input.shape[1], kernel_h, stride_h, pad_h, dilation_h)
-    width_out = output_size(input.shape[2], kernel_w, stride_w, pad_w, dilation_w)
-    return _dcnv3_chunk(input, offset, mask, height_out, width_out, kernel_h, kernel_w, stride_h,
-                        stride_w, pad_h, pad_w, dilation_h, dilation_w, group, group_channels,
-                        offset_scale, remove_center)
+def plugin_attributes(geometry):
+    """The plugin's attributes: the geometry's flat arguments under their published names, with
+    the TorchScript exporter's type suffixes (the ONNX attribute is the name without its suffix:
+    kernel_h_i is the int attribute kernel_h)."""
+    attributes = {}
+    for name, value in geometry.named_args().items():
+        if name in PLUGIN_FLOAT_ATTRIBUTES:
+            attributes[f'{name}_f'] = float(value)
+        else:
+            attributes[f'{name}_i'] = int(value)  # remove_center as 0/1
+    return attributes
 
 
 class _PluginDCNv3(torch.autograd.Function):
@@ -46,22 +42,24 @@ class _PluginDCNv3(torch.autograd.Function):
     writes the single plugin node in its place."""
 
     @staticmethod
-    def forward(ctx, input, offset, mask, *params):
-        return dcnv3(input, offset, mask, *params)
+    def forward(ctx, input, offset, mask, geometry):
+        return dcnv3_op(input, offset, mask, geometry)
 
     @staticmethod
-    def symbolic(g, input, offset, mask, *params):
-        attributes = dict(zip(PLUGIN_ATTRIBUTES, params))
-        attributes['remove_center_i'] = int(attributes['remove_center_i'])
-        output = g.op(f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE}', input, offset, mask, **attributes)
+    def symbolic(g, input, offset, mask, geometry):
+        output = g.op(f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE}', input, offset, mask,
+                      **plugin_attributes(geometry))
         return output.setType(input.type().with_sizes([None] * 4))
 
 
-def dcnv3_plugin(input, offset, mask, *params):
-    return _PluginDCNv3.apply(input, offset, mask, *params)
+def dcnv3_plugin(input, offset, mask, geometry):
+    return _PluginDCNv3.apply(input, offset, mask, geometry)
 
 
-EXPORT_OPS = {'portable': dcnv3_portable, 'plugin': dcnv3_plugin}
+# The modules' core_op in each form, called as core_op(input, offset, mask, geometry). The
+# portable form is the reference in one chunk (dcnv3_sample), so that the trace keeps the batch
+# size dynamic.
+EXPORT_OPS = {'portable': dcnv3_sample, 'plugin': dcnv3_plugin}
 
 
 @contextlib.contextmanager

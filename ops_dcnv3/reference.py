@@ -1,49 +1,53 @@
 """Pure-PyTorch DCNv3: the ground truth of the tests and the fallback when the compiled op is
 missing. Written for clarity, not speed: it materialises all P samples of every pixel (through
-grid_sample), chunked over the batch by im2col_step to bound that memory."""
+grid_sample), chunked over the batch by im2col_step to bound that memory. The semantics it
+implements are those of docs/operator.md, "Semantics"."""
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_arguments, num_points
+from ._checks import check_tensors
+from .geometry import Geometry
 
 
-def kernel_grid(kernel_h, kernel_w, dilation_h, dilation_w, remove_center, device, dtype):
+def kernel_grid(geometry, device, dtype):
     """(P, 2) grid offsets (x, y) of the kernel points in the published x-major order."""
+    kernel_h, kernel_w = geometry.kernel
+    dilation_h, dilation_w = geometry.dilation
     i, j = torch.meshgrid(torch.arange(kernel_w, device=device),
                           torch.arange(kernel_h, device=device), indexing='ij')
     x = i * dilation_w - (dilation_w * (kernel_w - 1)) // 2
     y = j * dilation_h - (dilation_h * (kernel_h - 1)) // 2
     grid = torch.stack([x.reshape(-1), y.reshape(-1)], dim=-1).to(dtype)
-    if remove_center:
+    if geometry.remove_center:
         center = (kernel_h * kernel_w - 1) // 2
         grid = torch.cat([grid[:center], grid[center + 1:]])
     return grid
 
 
-def sampling_locations(offset, height_out, width_out, kernel_h, kernel_w, stride_h, stride_w,
-                       pad_h, pad_w, dilation_h, dilation_w, group, offset_scale, remove_center):
+def sampling_locations(offset, height_out, width_out, geometry):
     """(N, H_out, W_out, G, P, 2) sampling locations (x, y) in unpadded input pixels."""
     n = offset.shape[0]
-    points = num_points(kernel_h, kernel_w, remove_center)
+    (kernel_h, kernel_w), (stride_h, stride_w) = geometry.kernel, geometry.stride
+    (pad_h, pad_w), (dilation_h, dilation_w) = geometry.pad, geometry.dilation
     device, dtype = offset.device, offset.dtype
     half_h = (dilation_h * (kernel_h - 1)) // 2
     half_w = (dilation_w * (kernel_w - 1)) // 2
     origin_x = half_w - pad_w + torch.arange(width_out, device=device, dtype=dtype) * stride_w
     origin_y = half_h - pad_h + torch.arange(height_out, device=device, dtype=dtype) * stride_h
     origin = torch.stack(torch.broadcast_tensors(origin_x[None, :], origin_y[:, None]), dim=-1)
-    grid = kernel_grid(kernel_h, kernel_w, dilation_h, dilation_w, remove_center, device, dtype)
-    offset = offset.reshape(n, height_out, width_out, group, points, 2)
-    return origin[None, :, :, None, None, :] + (grid + offset) * offset_scale
+    grid = kernel_grid(geometry, device, dtype)
+    offset = offset.reshape(n, height_out, width_out, geometry.group, geometry.points, 2)
+    return origin[None, :, :, None, None, :] + (grid + offset) * geometry.offset_scale
 
 
-def _dcnv3_chunk(input, offset, mask, height_out, width_out, kernel_h, kernel_w, stride_h,
-                 stride_w, pad_h, pad_w, dilation_h, dilation_w, group, group_channels,
-                 offset_scale, remove_center):
+def dcnv3_sample(input, offset, mask, geometry):
+    """The reference on the whole batch at once (no chunking, no argument checks): what the
+    reference runs per chunk, and what the portable ONNX export traces, since it keeps the batch
+    and image sizes dynamic (a chunk loop would be unrolled for the example batch)."""
     n, height, width, channels = input.shape
-    points = num_points(kernel_h, kernel_w, remove_center)
-    loc = sampling_locations(offset, height_out, width_out, kernel_h, kernel_w, stride_h,
-                             stride_w, pad_h, pad_w, dilation_h, dilation_w, group, offset_scale,
-                             remove_center)
+    group, group_channels, points = geometry.group, geometry.group_channels, geometry.points
+    height_out, width_out = geometry.output_size(height, width)
+    loc = sampling_locations(offset, height_out, width_out, geometry)
     # grid_sample (align_corners=False) puts pixel k at (2k+1)/size-1. Clamping to [-3, 3] keeps
     # every location that touches the image and turns huge ones into harmless zeros; NaN is
     # carried around grid_sample so that it reaches the output instead of vanishing.
@@ -73,17 +77,18 @@ def dcnv3_reference(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w,
                     dilation_h, dilation_w, group, group_channels, offset_scale, im2col_step,
                     remove_center=False):
     """DCNv3 by grid_sample; same arguments and semantics as ops_dcnv3.dcnv3."""
-    height_out, width_out = check_arguments(
-        input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
-        dilation_w, group, group_channels, offset_scale, im2col_step, remove_center)
-    n = input.shape[0]
+    return dcnv3_reference_op(input, offset, mask, Geometry.from_args(
+        kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, group,
+        group_channels, offset_scale, im2col_step, remove_center))
+
+
+def dcnv3_reference_op(input, offset, mask, geometry):
+    """``dcnv3_reference`` on a Geometry, checked and chunked over the batch by im2col_step."""
+    height_out, width_out = check_tensors(input, offset, mask, geometry)
+    n, step = input.shape[0], geometry.im2col_step
     if n == 0:
         return input.new_empty(0, height_out, width_out, input.shape[3])
-    chunks = [
-        _dcnv3_chunk(input[start:start + im2col_step], offset[start:start + im2col_step],
-                     mask[start:start + im2col_step], height_out, width_out, kernel_h, kernel_w,
-                     stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, group,
-                     group_channels, offset_scale, remove_center)
-        for start in range(0, n, im2col_step)
-    ]
+    chunks = [dcnv3_sample(input[start:start + step], offset[start:start + step],
+                           mask[start:start + step], geometry)
+              for start in range(0, n, step)]
     return chunks[0] if len(chunks) == 1 else torch.cat(chunks)

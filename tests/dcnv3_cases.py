@@ -2,7 +2,7 @@
 
 import torch
 
-from ops_dcnv3._checks import num_points, output_size
+from ops_dcnv3.geometry import Geometry
 
 # (kernel_h, kernel_w, stride, pad_h, pad_w, dilation, offset_scale, remove_center)
 GEOMETRIES = [
@@ -23,9 +23,10 @@ def make_inputs(n=2, height=8, width=8, group=4, group_channels=16, kernel_h=3, 
     """The published test inputs: input rand*0.01, offset rand*offset_range (centred so points
     move both ways), mask normalised per group."""
     g = torch.Generator().manual_seed(seed)
-    h_out = output_size(height, kernel_h, stride, pad_h, dilation)
-    w_out = output_size(width, kernel_w, stride, pad_w, dilation)
-    points = num_points(kernel_h, kernel_w, remove_center)
+    geometry = Geometry.from_args(*op_args(kernel_h, kernel_w, stride, pad_h, pad_w, dilation,
+                                           group, group_channels, remove_center=remove_center))
+    h_out, w_out = geometry.output_size(height, width)
+    points = geometry.points
     x = torch.rand(n, height, width, group * group_channels, generator=g, dtype=torch.float64)
     offset = (torch.rand(n, h_out, w_out, group * points * 2, generator=g,
                          dtype=torch.float64) - 0.5) * offset_range

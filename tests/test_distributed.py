@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from classification.demo_data import generate as generate_shapes
-from detection.demo_data import generate as generate_coco
+from classification.demo_data.classification import generate as generate_shapes
+from classification.demo_data.detection import generate as generate_coco
 from test_detection import demo_cli_options
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,8 +144,9 @@ def test_fsdp_policy_makes_each_internimage_layer_a_shard_unit():
     counted = run([sys.executable, '-c', textwrap.dedent('''
         import torch
         from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
-        from classification import create_classifier, internimage_layer_wrap_policy
-        from classification.layers import InternImageLayer
+        from classification.engine import internimage_layer_wrap_policy
+        from classification.models import create_classifier
+        from classification.models.layers import InternImageLayer
         torch.distributed.init_process_group('gloo', init_method='tcp://127.0.0.1:%d',
                                              rank=0, world_size=1)
         model = create_classifier('internimage_t', channels=16, depths=(1, 2, 1, 1),

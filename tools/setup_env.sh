@@ -60,16 +60,16 @@ else
   echo "$REQ_HASH" > "$REQ_STAMP"
 fi
 
-# 5. the repository's packages importable from anywhere in the venv (mmdet/mmseg's own scripts
-#    load them through custom_imports)
+# 5. our packages and the DCNv3 extension: an editable install of the repository (pyproject.toml;
+#    `pip install --no-build-isolation --no-deps -e .`), so they import from anywhere in the venv
+#    (mmdet/mmseg's own scripts load them through custom_imports) without path entries; it builds
+#    ops_dcnv3/_C*.so in place. ops_dcnv3/build.py skips it when the installed distribution is
+#    an editable install of this checkout and the extension's sources, build scripts, torch and
+#    build settings are unchanged, and reinstalls (rebuilding the extension) otherwise.
 SITE="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-if [ "$(cat "$SITE/internimage_repo.pth" 2>/dev/null)" = "$ROOT" ]; then
-  say "repository already on the venv's path, skipping"
-else
-  say "adding $ROOT to the venv's path"
-  echo "$ROOT" > "$SITE/internimage_repo.pth"
+if [ -e "$SITE/internimage_repo.pth" ]; then
+  say "removing internimage_repo.pth of an older set-up (the editable install replaces it)"
+  rm -f "$SITE/internimage_repo.pth"
 fi
-
-# 6. our DCNv3 extension (rebuilt only when its sources or the build script change)
 "$PY" "$ROOT/ops_dcnv3/build.py"
 say "done: activate with 'source .venv/bin/activate'"

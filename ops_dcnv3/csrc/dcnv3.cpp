@@ -1,5 +1,6 @@
 // Registers DCNv3 with the PyTorch dispatcher: one schema, a kernel per device. Autograd and the
-// fake (meta) implementation are registered once, in Python (ops_dcnv3/_registry.py).
+// fake (meta) implementation are registered once, in Python (ops_dcnv3/functional.py); see
+// docs/operator.md, "Registration".
 #include "dcnv3.h"
 
 #include <torch/library.h>
@@ -108,6 +109,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& input,
 
 }  // namespace
 
+// The geometry arguments follow the published flat order (docs/operator.md, "Arguments"), which
+// ops_dcnv3/geometry.py defines once for the Python side (FLAT_ARGS).
 TORCH_LIBRARY(ops_dcnv3, m) {
   m.def(
       "dcnv3(Tensor input, Tensor offset, Tensor mask, int kernel_h, int kernel_w, int stride_h, "

@@ -1,5 +1,6 @@
 // Sampling geometry of DCNv3 shared by the CPU and CUDA kernels, so both follow one definition
-// of where each kernel point samples (REFERENCE.md section 1).
+// of where each kernel point samples (docs/operator.md, "Semantics"). The Python side mirrors the
+// call's hyper-parameters in ops_dcnv3/geometry.py.
 #pragma once
 
 #include <cmath>
