@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 import classification.engine  # noqa: F401  (registers the modules)
 import classification.imagenet  # noqa: F401
 from classification.demo_data.classification import generate
+from classification.models.variants import arch_options
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / 'configs' / 'classification' / 'demo' / 'internimage_demo_shapes.py'
@@ -164,7 +165,8 @@ def test_every_config_builds_its_model(path):
     classifier = cfg.model.classifier
     assert model.classifier.head.out_features == classifier.num_classes == 1000
     assert len(model.classifier.levels) == 4
-    assert [len(level.blocks) for level in model.classifier.levels] == list(classifier.depths)
+    assert [len(level.blocks) for level in model.classifier.levels] == list(
+        classifier.get('depths') or arch_options(classifier.arch)['depths'])
     sizes = {cfg[f'{split}_dataloader'].dataset.transform.input_size
              for split in ('train', 'val', 'test')}
     expected = re.search(r'_(\d+)(_fsdp)?\.py$', path)

@@ -70,7 +70,8 @@ def tiny_config(name, **model_overrides):
     """Config ``name`` with the tiny backbone (and the neck widths it needs)."""
     cfg = Config.fromfile(str(DETECTION_CONFIGS / name))
     cfg.model.backbone.update(TINY_BACKBONE)
-    cfg.model.neck.in_channels = [16 * 2 ** i for i in cfg.model.backbone.out_indices]
+    out_indices = cfg.model.backbone.get('out_indices', (0, 1, 2, 3))
+    cfg.model.neck.in_channels = [16 * 2 ** i for i in out_indices]
     cfg.merge_from_dict(model_overrides)
     return cfg
 
