@@ -10,17 +10,14 @@ so other load on the machine falls on all of them alike. --profile adds a torch.
 for InternImage-T and the shares of its time spent in the DCNv3 op and in the DCNv3 modules.
 """
 import argparse
-import os
 import statistics
-import sys
 import time
 
 import timm
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from classification.models import internimage_t  # noqa: E402
-from ops_dcnv3 import DCNv3  # noqa: E402
+from classification.models import internimage_t
+from ops_dcnv3 import DCNv3
 
 BASELINE = 'convnext_tiny'
 OURS = 'internimage_t (our DCNv3 op)'

@@ -22,8 +22,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from ops_dcnv3 import DCNv3, dcnv3, dcnv3_reference  # noqa: E402
+from ops_dcnv3 import DCNv3, dcnv3, dcnv3_reference
 
 # (name, batch, H=W, group, group_channels): InternImage-T stages at 224x224, batch 8, and one
 # wider-group shape.

@@ -10,16 +10,14 @@ the one dynamic-shape export. Timed forwards alternate between them (median per 
 import argparse
 import copy
 import os
-import sys
 import tempfile
 
 import onnxruntime
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench_backbone import interleaved_seconds  # noqa: E402
-from classification.models import internimage_t  # noqa: E402
-from ops_dcnv3.onnx import dcnv3_export_form, export_onnx  # noqa: E402
+from bench_backbone import interleaved_seconds
+from classification.models import internimage_t
+from ops_dcnv3.onnx import dcnv3_export_form, export_onnx
 
 BASELINE = 'PyTorch, our DCNv3 op'
 DECOMPOSED = 'PyTorch, portable decomposition'

@@ -1,6 +1,6 @@
 """Every detection config reads, builds through mmdet's MODELS (full size, on the meta device, so
 T..G and CB-H take no memory or time), wires its neck to its backbone, and carries the published
-recipe (../shared/REFERENCE.md section 5) to the optimizer, schedule and model."""
+recipe (the published configs' values) to the optimizer, schedule and model."""
 import copy
 import functools
 import glob

@@ -12,7 +12,7 @@ from classification.models.layers import InternImageLayer
 needs_extension = pytest.mark.skipif(not ops_dcnv3.EXTENSION_AVAILABLE,
                                      reason='compiled DCNv3 extension not built')
 
-# REFERENCE.md table, as printed there: (value, significant digits).
+# The published parameter counts (docs/architecture.md, Variants), as printed: (value, significant digits).
 PUBLISHED_PARAMS = {
     'internimage_t': (30e6, 2), 'internimage_s': (50e6, 2), 'internimage_b': (97e6, 2),
     'internimage_l': (223e6, 3), 'internimage_xl': (335e6, 3), 'internimage_h': (1.08e9, 3),
@@ -57,7 +57,7 @@ def test_classifier_parameter_count_matches_published(name):
     assert abs(num_params(model) - published) <= tolerance, num_params(model)
 
 
-# Which optional parameters each variant has (REFERENCE.md section 3).
+# Which optional parameters each variant has (docs/architecture.md, Variants and Blocks).
 EXPECTED_KEYS = {
     # name: (level norm, layer scale, res-post-norm, level-2 post-norms, centre scale, clip head)
     'internimage_t': (True, False, False, False, False, False),
@@ -204,7 +204,7 @@ def test_stochastic_depth_is_linear_over_all_blocks():
     dict(), dict(post_norm=True), dict(res_post_norm=True), dict(layer_scale=0.5),
     dict(layer_scale=0.5, post_norm=True)])
 def test_block_formulas(options):
-    """The residual forms of REFERENCE.md section 3, from the block's own sub-modules."""
+    """The residual forms of docs/architecture.md (Blocks), from the block's own sub-modules."""
     torch.manual_seed(0)
     block = perturbed(InternImageLayer(ops_dcnv3.DCNv3_pytorch, channels=8, groups=2,
                                        **options)).eval()

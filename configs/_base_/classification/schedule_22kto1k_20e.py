@@ -1,6 +1,6 @@
 # The published ImageNet-22k -> 1k fine-tune: 20 epochs, AdamW lr 2e-5 (per 512 images, scaled by
 # auto_scale_lr), layer-wise lr decay 0.9, label smoothing 0.3, EMA. The two warmup epochs and
-# the absence of Mixup are our choices (not stated in REFERENCE.md).
+# the absence of Mixup are our choices (the published recipe does not state them).
 _base_ = './schedule_in1k_300e.py'
 
 max_epochs = 20
