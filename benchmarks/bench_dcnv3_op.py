@@ -3,8 +3,10 @@ the pure-PyTorch reference (what users had on CPU) and a 3x3 depthwise convoluti
 NHWC tensor (the cheapest spatial op a block could use instead).
 
     python benchmarks/bench_dcnv3_op.py [--device cpu|cuda] [--repeat 10] [--overhead]
+                                        [--dtypes float32 bfloat16 float16]
 
-On CUDA the table also gives each dtype (fp32, bf16, fp16) and the forward's memory throughput.
+On CUDA the table also gives each dtype (``--dtypes``, default fp32, bf16 and fp16) and the
+forward's memory throughput.
 ``--overhead`` prints instead the per-call time of the Python layers on a tiny input, next to the
 raw dispatcher op (CPU, compiled extension needed).
 
@@ -29,6 +31,7 @@ from ops_dcnv3 import DCNv3, dcnv3, dcnv3_reference
 CASES = [('T stage1', 8, 56, 4, 16), ('T stage2', 8, 28, 8, 16), ('T stage3', 8, 14, 16, 16),
          ('T stage4', 8, 7, 32, 16), ('gc=32', 8, 28, 8, 32)]
 IMPLEMENTATIONS = {'ours': dcnv3, 'reference': dcnv3_reference}
+CUDA_DTYPES = ('float32', 'bfloat16', 'float16')
 # GPU: the stage shapes of T, B and L at 224x224 (H=W=56/28/14/7, gc=16), batch 64, and a
 # 64x64 map with G=4.
 VARIANT_GROUPS = {'T': (4, 8, 16, 32), 'B': (7, 14, 28, 56), 'L': (10, 20, 40, 80)}
@@ -144,7 +147,7 @@ def copy_bandwidth():
     return 2 * x.numel() * x.element_size() / (ms * 1e-3)
 
 
-def cuda_main(repeat):
+def cuda_main(repeat, dtypes):
     """Our kernel vs the reference on the GPU; the forward's traffic (input, offset, mask and
     output bytes) over its time, as a fraction of the copy bandwidth."""
     bandwidth = copy_bandwidth()
@@ -153,7 +156,7 @@ def cuda_main(repeat):
     print(f"{'case':<11} {'N,H,W,G,gc':<15} {'dtype':<9} {'mode':<8} {'ours ms':>8} "
           f"{'ref ms':>8} {'ref/ours':>9} {'GB/s':>6} {'of copy':>8}")
     for name, batch, size, group, gc in CUDA_CASES:
-        for dtype in (torch.float32, torch.bfloat16, torch.float16):
+        for dtype in dtypes:
             for backward in (False, True):
                 t = time_case(batch, size, group, gc, 'cuda', repeat, backward, dtype)
                 line = (f"{name:<11} {f'{batch},{size},{size},{group},{gc}':<15} "
@@ -209,6 +212,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--repeat', type=int, default=10)
+    parser.add_argument('--dtypes', nargs='+', choices=CUDA_DTYPES, default=list(CUDA_DTYPES),
+                        help='the dtypes of the CUDA table')
     parser.add_argument('--no-memory', action='store_true', help='skip the peak-memory column')
     parser.add_argument('--overhead', action='store_true',
                         help='per-call overhead of the Python API on a tiny input')
@@ -220,7 +225,7 @@ def main():
         impl, *dims = args.memory_probe
         return memory_probe(impl, *map(int, dims))
     if args.device.startswith('cuda'):
-        return cuda_main(args.repeat)
+        return cuda_main(args.repeat, [getattr(torch, name) for name in args.dtypes])
 
     print(f'DCNv3 op on {args.device}, {torch.get_num_threads()} threads, float32, 3x3, '
           f'torch {torch.__version__}')

@@ -61,6 +61,11 @@ Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const 
   g.offset_scale = offset_scale;
   g.remove_center = remove_center;
   g.points = kernel_h * kernel_w - (remove_center ? 1 : 0);
+  // As torch's convolutions: only the batch may be empty (an empty image would give an output of
+  // padding alone, which the reference cannot sample either).
+  TORCH_CHECK(g.height_in > 0 && g.width_in > 0, "dcnv3: input of shape ", input.sizes(),
+              " has an empty spatial dimension (H and W must be positive; only the batch N may "
+              "be 0)");
   g.height_out = (g.height_in + 2 * pad_h - (dilation_h * (kernel_h - 1) + 1)) / stride_h + 1;
   g.width_out = (g.width_in + 2 * pad_w - (dilation_w * (kernel_w - 1) + 1)) / stride_w + 1;
   TORCH_CHECK(g.height_out > 0 && g.width_out > 0, "dcnv3: input of size ", g.height_in, "x",
@@ -109,9 +114,17 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& input,
 
 }  // namespace
 
+// The library's name: ops_dcnv3, or another one for the test-only host build of the CUDA
+// kernels (tests/cuda_host.py), which compiles this file again with DCNV3_HOST_CUDA so that its
+// CPU key runs the CUDA kernels walked on the host, through the same checks and schema.
+#ifndef DCNV3_LIBRARY
+#define DCNV3_LIBRARY ops_dcnv3
+#endif
+#define DCNV3_TORCH_LIBRARY(ns, m) TORCH_LIBRARY(ns, m)  // expands DCNV3_LIBRARY first
+
 // The geometry arguments follow the published flat order (docs/operator.md, "Arguments"), which
 // ops_dcnv3/geometry.py defines once for the Python side (FLAT_ARGS).
-TORCH_LIBRARY(ops_dcnv3, m) {
+DCNV3_TORCH_LIBRARY(DCNV3_LIBRARY, m) {
   m.def(
       "dcnv3(Tensor input, Tensor offset, Tensor mask, int kernel_h, int kernel_w, int stride_h, "
       "int stride_w, int pad_h, int pad_w, int dilation_h, int dilation_w, int group, "
@@ -123,9 +136,14 @@ TORCH_LIBRARY(ops_dcnv3, m) {
       "bool remove_center) -> (Tensor, Tensor, Tensor)");
 }
 
-TORCH_LIBRARY_IMPL(ops_dcnv3, CPU, m) {
+TORCH_LIBRARY_IMPL(DCNV3_LIBRARY, CPU, m) {
+#ifdef DCNV3_HOST_CUDA
+  m.impl("dcnv3", &forward<forward_cuda>);
+  m.impl("dcnv3_backward", &backward<backward_cuda>);
+#else
   m.impl("dcnv3", &forward<forward_cpu>);
   m.impl("dcnv3_backward", &backward<backward_cpu>);
+#endif
 }
 
 #ifdef DCNV3_WITH_CUDA

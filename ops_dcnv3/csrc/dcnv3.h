@@ -26,7 +26,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(const at::Tensor& in
                                                             const at::Tensor& grad_output,
                                                             const Geometry& g);
 
-#ifdef DCNV3_WITH_CUDA
+// Also in the test-only host build of the CUDA kernels (DCNV3_HOST_CUDA, tests/cuda_host.py).
+#if defined(DCNV3_WITH_CUDA) || defined(DCNV3_HOST_CUDA)
 at::Tensor forward_cuda(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
                         const Geometry& g);
 std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cuda(const at::Tensor& input,

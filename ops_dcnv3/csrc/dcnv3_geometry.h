@@ -113,4 +113,10 @@ DCNV3_HOST_DEVICE bool inside(acc_t h, acc_t w, int64_t height, int64_t width) {
          w < static_cast<acc_t>(width);
 }
 
+// A NaN location samples NaN (the reference's rule): a NaN offset must not vanish silently.
+template <typename acc_t>
+DCNV3_HOST_DEVICE bool nan_location(acc_t h, acc_t w) {
+  return std::isnan(h) || std::isnan(w);
+}
+
 }  // namespace dcnv3

@@ -165,7 +165,8 @@ struct PointInputs {
   }
 };
 
-// Adds the samples of one (pixel, group) to acc; true when an offset was NaN.
+// Adds the samples of one (pixel, group) to acc; true when a location was NaN or a mask value
+// not finite (acc is then to be recomputed by exact_samples).
 template <typename scalar_t, typename acc_t>
 bool accumulate_samples(const ForwardPoints<acc_t>& points, const PixelGroup<scalar_t, acc_t>& px,
                         const scalar_t* zeros, const Geometry& g, int64_t gc, acc_t* acc) {
@@ -173,7 +174,7 @@ bool accumulate_samples(const ForwardPoints<acc_t>& points, const PixelGroup<sca
   using Grid = PointGrid<acc_t>;
   const acc_t scale = static_cast<acc_t>(g.offset_scale);
   const int64_t pixel_bytes = g.channels() * static_cast<int64_t>(sizeof(scalar_t));
-  bool nan_seen = false;
+  bool special = false;
   for (size_t chunk = 0; chunk < points.count.size(); ++chunk) {
     const int64_t first = static_cast<int64_t>(chunk) * kLanes, count = points.count[chunk];
     const PointInputs<scalar_t, acc_t> in(px.offset + 2 * first, px.mask + first, count,
@@ -182,7 +183,7 @@ bool accumulate_samples(const ForwardPoints<acc_t>& points, const PixelGroup<sca
     const Value w = Grid::locate(px.grid.origin_w, points.x[chunk], in.x, scale);
     const SampleLanes<acc_t> s(h, w, in.m, points.used[chunk], px.image, zeros, g.height_in,
                                g.width_in, pixel_bytes);
-    nan_seen |= s.any_nan();
+    special |= s.any_special();
 #pragma GCC unroll 16
     for (int l = 0; l < kLanes; ++l) {
       if (l == count) break;
@@ -193,35 +194,67 @@ bool accumulate_samples(const ForwardPoints<acc_t>& points, const PixelGroup<sca
                          s.w10[l], s.w11[l], gc, acc);
     }
   }
-  return nan_seen;
+  return special;
 }
 #else
 template <typename acc_t>
 using ForwardPoints = PointTable<acc_t>;
 
-// Adds the samples of one (pixel, group) to acc; true when an offset was NaN.
+// Adds the samples of one (pixel, group) to acc; true when a location was NaN or a mask value
+// not finite (acc is then to be recomputed by exact_samples).
 template <typename scalar_t, typename acc_t>
 bool accumulate_samples(const ForwardPoints<acc_t>& points, const PixelGroup<scalar_t, acc_t>& px,
                         const scalar_t* zeros, const Geometry& g, int64_t gc, acc_t* acc) {
   using Grid = PointGrid<acc_t>;
   const acc_t scale = static_cast<acc_t>(g.offset_scale);
-  bool nan_seen = false;
+  bool special = false;
   for (int64_t p = 0; p < g.points; ++p) {
     const acc_t h = Grid::locate(px.grid.origin_h, points.y[p], px.offset[2 * p + 1], scale);
     const acc_t w = Grid::locate(px.grid.origin_w, points.x[p], px.offset[2 * p], scale);
     // A location outside the image reads four zeros through the same loop (at a stand-in
     // location that keeps the weights finite) instead of a hard-to-predict branch.
     const bool in = inside(h, w, g.height_in, g.width_in);
-    nan_seen |= std::isnan(h) || std::isnan(w);
     const Bilinear<acc_t> b(in ? h : acc_t(0), in ? w : acc_t(0), g.height_in, g.width_in);
     const Corners<const scalar_t, acc_t> x(px.image, b, g.width_in, g.channels(), zeros, in);
     const acc_t m = static_cast<acc_t>(px.mask[p]);
+    special |= nan_location(h, w) || !std::isfinite(m);
     accumulate_corners(x.p00, x.p01, x.p10, x.p11, m * b.w00(), m * b.w01(), m * b.w10(),
                        m * b.w11(), gc, acc);
   }
-  return nan_seen;
+  return special;
 }
 #endif
+
+// The samples of one (pixel, group) in the reference's order: each sample on its own (zero
+// outside the image, NaN at a NaN location), then times its mask value. Only for the rare pixel
+// groups accumulate_samples flags: folding the mask into the bilinear weights, as its fast loops
+// do, would turn an infinite mask's inf into NaN (inf * 0 at a corner outside the image).
+template <typename scalar_t, typename acc_t>
+void exact_samples(const PixelGroup<scalar_t, acc_t>& px, const scalar_t* zeros,
+                   const Geometry& g, int64_t gc, acc_t* acc) {
+  std::fill(acc, acc + gc, acc_t(0));
+  for (int64_t p = 0; p < g.points; ++p) {
+    int64_t i, j;
+    point_position(g, p, i, j);
+    const acc_t h = px.grid.loc_h(g, j, static_cast<acc_t>(px.offset[2 * p + 1]));
+    const acc_t w = px.grid.loc_w(g, i, static_cast<acc_t>(px.offset[2 * p]));
+    if (nan_location(h, w)) {
+      std::fill(acc, acc + gc, std::numeric_limits<acc_t>::quiet_NaN());
+      return;
+    }
+    const acc_t m = static_cast<acc_t>(px.mask[p]);
+    const bool in = inside(h, w, g.height_in, g.width_in);
+    const Bilinear<acc_t> b(in ? h : acc_t(0), in ? w : acc_t(0), g.height_in, g.width_in);
+    const Corners<const scalar_t, acc_t> x(px.image, b, g.width_in, g.channels(), zeros, in);
+    for (int64_t c = 0; c < gc; ++c) {
+      const acc_t value = b.w00() * static_cast<acc_t>(x.p00[c]) +
+                          b.w01() * static_cast<acc_t>(x.p01[c]) +
+                          b.w10() * static_cast<acc_t>(x.p10[c]) +
+                          b.w11() * static_cast<acc_t>(x.p11[c]);
+      acc[c] += m * value;
+    }
+  }
+}
 
 template <typename scalar_t, int64_t GC>
 void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_t* mask,
@@ -230,7 +263,6 @@ void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_
   const int64_t C = g.channels(), gc = GC > 0 ? GC : g.group_channels, P = g.points;
   const int64_t image_size = g.height_in * g.width_in * C;
   const int64_t point_entries = g.batch * g.height_out * g.width_out * g.group * P;
-  const acc_t nan = std::numeric_limits<acc_t>::quiet_NaN();
   const ForwardPoints<acc_t> points(g);
   at::parallel_for(0, g.batch * g.height_out, 1, [&](int64_t begin, int64_t end) {
     Accumulator<acc_t, GC> accumulator(gc);
@@ -250,9 +282,8 @@ void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_
                                                image + grp * gc, point_entries - first_point,
                                                PointGrid<acc_t>(g, h_out, w_out)};
           std::fill(acc, acc + gc, acc_t(0));
-          // A NaN offset must not vanish silently.
           if (accumulate_samples(points, px, zeros.data(), g, gc, acc)) {
-            std::fill(acc, acc + gc, nan);
+            exact_samples(px, zeros.data(), g, gc, acc);
           }
           scalar_t* out = output + pixel * C + grp * gc;
           for (int64_t c = 0; c < gc; ++c) out[c] = static_cast<scalar_t>(acc[c]);
@@ -285,30 +316,34 @@ void backward_slice(const scalar_t* image, const scalar_t* offset, const scalar_
       for (int64_t p = 0; p < P; ++p) {
         const acc_t h = Grid::locate(grid.origin_h, points.y[p], off[2 * p + 1], scale);
         const acc_t w = Grid::locate(grid.origin_w, points.x[p], off[2 * p], scale);
-        acc_t d_mask = 0, d_h = 0, d_w = 0;
+        // At a NaN location the sample, hence the mask gradient, is NaN; nothing flows further.
+        acc_t d_mask = nan_location(h, w) ? std::numeric_limits<acc_t>::quiet_NaN() : acc_t(0);
+        acc_t d_h = 0, d_w = 0;
         if (inside(h, w, g.height_in, g.width_in)) {
           const Bilinear<acc_t> b(h, w, g.height_in, g.width_in);
           const acc_t m = static_cast<acc_t>(msk[p]);
           const acc_t w00 = b.w00(), w01 = b.w01(), w10 = b.w10(), w11 = b.w11();
           const Corners<const scalar_t, acc_t> x(image, b, g.width_in, C, zeros);
           const Corners<acc_t, acc_t> gx(grad_image, b, g.width_in, C, discard);
-          // One vectorised pass: the three reductions and the four scatters.
+          // One vectorised pass: the three reductions and the four scatters. The offset
+          // gradient sums mask*grad_output times the bilinear derivative per channel, as the
+          // reference's grid_sample backward does, so a non-finite mask gives its inf/NaN.
 #pragma omp simd reduction(+ : d_mask, d_w, d_h)
           for (int64_t c = 0; c < gc; ++c) {
             const acc_t gout = static_cast<acc_t>(go[c]);
             const acc_t a = static_cast<acc_t>(x.p00[c]), bb = static_cast<acc_t>(x.p01[c]);
             const acc_t cc = static_cast<acc_t>(x.p10[c]), d = static_cast<acc_t>(x.p11[c]);
-            d_mask += gout * (w00 * a + w01 * bb + w10 * cc + w11 * d);
-            d_w += gout * (b.hh * (bb - a) + b.lh * (d - cc));
-            d_h += gout * (b.hw * (cc - a) + b.lw * (d - bb));
             const acc_t mg = m * gout;
+            d_mask += gout * (w00 * a + w01 * bb + w10 * cc + w11 * d);
+            d_w += mg * (b.hh * (bb - a) + b.lh * (d - cc));
+            d_h += mg * (b.hw * (cc - a) + b.lw * (d - bb));
             gx.p00[c] += w00 * mg;
             gx.p01[c] += w01 * mg;
             gx.p10[c] += w10 * mg;
             gx.p11[c] += w11 * mg;
           }
-          d_w *= m * scale;
-          d_h *= m * scale;
+          d_w *= scale;
+          d_h *= scale;
         }
         g_msk[p] = static_cast<scalar_t>(d_mask);
         g_off[2 * p] = static_cast<scalar_t>(d_w);

@@ -51,10 +51,11 @@ struct SampleLanes {
   using Index = std::remove_reference_t<decltype(Mask{}[0])>;
 
   // Corner addresses (the stand-in buffer for corners outside the image), bilinear weights
-  // already multiplied by the mask, and the lanes whose location is NaN.
+  // already multiplied by the mask, and the lanes whose location is NaN or whose mask value is
+  // not finite (those the caller recomputes in the reference's order).
   LaneAddresses a00, a01, a10, a11;
   Value w00, w01, w10, w11;
-  Mask nan;
+  Mask special;
 
   // h, w: sampling locations; m: mask values; used: lanes that hold real points. image: the
   // group's first channel of pixel (0, 0); pixel_bytes: the distance between two pixels.
@@ -64,7 +65,7 @@ struct SampleLanes {
     // outside (zeros), which keeps the weights finite; NaN fails every comparison.
     const Mask in = (h > acc_t(-1)) & (w > acc_t(-1)) & (h < static_cast<acc_t>(height)) &
                     (w < static_cast<acc_t>(width)) & used;
-    nan = ((h != h) | (w != w)) & used;
+    special = ((h != h) | (w != w) | ((m - m) != Value{})) & used;  // inf - inf is NaN
     h = select(in, h, Value{});
     w = select(in, w, Value{});
     // floor on (-1, size): truncate, then step down where truncation went up (true is -1).
@@ -97,9 +98,9 @@ struct SampleLanes {
                  base + (width + 1) * pixel_bytes, stand_in);
   }
 
-  bool any_nan() const {
+  bool any_special() const {
     const Mask none{};
-    return std::memcmp(&nan, &none, sizeof nan) != 0;
+    return std::memcmp(&special, &none, sizeof special) != 0;
   }
 };
 

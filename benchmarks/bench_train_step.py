@@ -1,0 +1,66 @@
+"""One ImageNet-style training step of InternImage-T (backbone and 1000-class head) on a GPU:
+forward, cross-entropy, backward and AdamW step under bf16 autocast, as the published recipes
+train. Prints the median step time, images/s and the peak GPU memory.
+
+    python benchmarks/bench_train_step.py [--batch 16] [--size 224] [--steps 5]
+"""
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+
+from classification.models import internimage_t
+
+
+def train_step(model, optimizer, images, labels):
+    with torch.autocast('cuda', dtype=torch.bfloat16):
+        loss = F.cross_entropy(model(images), labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def timed_step_s(step):
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    loss = step()
+    torch.cuda.synchronize()
+    assert torch.isfinite(loss), f'loss is {loss.item()}'
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument('--size', type=int, default=224)
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--steps', type=int, default=5)
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        raise SystemExit('bench_train_step.py needs a GPU')
+    torch.manual_seed(0)
+    model = internimage_t(num_classes=1000).cuda().train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    images = torch.randn(args.batch, 3, args.size, args.size, device='cuda')
+    labels = torch.randint(0, 1000, (args.batch,), device='cuda')
+
+    def step():
+        return train_step(model, optimizer, images, labels)
+
+    for _ in range(args.warmup):
+        timed_step_s(step)
+    torch.cuda.reset_peak_memory_stats()
+    seconds = statistics.median(timed_step_s(step) for _ in range(args.steps))
+    peak = torch.cuda.max_memory_allocated() / 2**30
+    print(f'InternImage-T training step on {torch.cuda.get_device_name()}, torch '
+          f'{torch.__version__}: batch {args.batch}, {args.size}x{args.size}, bf16 autocast, '
+          f'AdamW; median of {args.steps} steps after {args.warmup} warm-up')
+    print(f'step {seconds * 1e3:.1f} ms, {args.batch / seconds:.1f} images/s, '
+          f'peak memory {peak:.2f} GiB')
+
+
+if __name__ == '__main__':
+    main()
