@@ -2,9 +2,20 @@
 what ``tools/image_demo.py`` runs for configs whose default_scope is 'mmseg'."""
 import os
 
-import mmcv
+import numpy as np
+from mmengine.structures import PixelData
 from mmseg.apis import inference_model, init_model
 from mmseg.visualization import SegLocalVisualizer
+
+from classification.models.images import read_rgb
+
+
+def with_numpy_class_map(result):
+    """``result`` with its class map as a numpy array: mmseg's visualizer indexes a numpy mask
+    with the map, which as a one-element tensor (a 1x1 image) becomes an integer index."""
+    shown = result.clone()
+    shown.pred_sem_seg = PixelData(data=result.pred_sem_seg.data.cpu().numpy())
+    return shown
 
 
 def draw_segmentation(image, result, dataset_meta, out_file, opacity=0.5):
@@ -12,20 +23,19 @@ def draw_segmentation(image, result, dataset_meta, out_file, opacity=0.5):
     painted over it in the palette of ``dataset_meta``, each region labelled with its class."""
     visualizer = SegLocalVisualizer.get_instance(f'seg_image_demo_{os.getpid()}', alpha=opacity)
     visualizer.set_dataset_meta(classes=dataset_meta['classes'], palette=dataset_meta['palette'])
-    visualizer.add_datasample('result', image, data_sample=result, draw_gt=False, show=False,
-                              out_file=out_file)
+    visualizer.add_datasample('result', image, data_sample=with_numpy_class_map(result),
+                              draw_gt=False, show=False, out_file=out_file)
 
 
 def run_image_demo(config, checkpoint, image, out_file, device='cpu', opacity=0.5):
     """Runs the segmentor of ``config`` (a path or a Config) with the weights of ``checkpoint``
-    (class names and palette from its meta data) on the image file ``image``, saves the overlay
+    (class names and palette from its meta data) on ``image`` (a file, a PIL image or an RGB
+    array; wide sample types by classification.models.images), saves the overlay
     to ``out_file`` and returns the SegDataSample."""
     if not 0 < opacity <= 1:
         raise ValueError(f'opacity must be in (0, 1], got {opacity}')
-    if not os.path.isfile(image):
-        raise FileNotFoundError(f'image not found: {image}')
+    rgb = read_rgb(image)  # before the model is built: a bad file is named first
     model = init_model(config, checkpoint, device=device)
-    result = inference_model(model, image)
-    draw_segmentation(mmcv.imread(image, channel_order='rgb'), result, model.dataset_meta,
-                      out_file, opacity)
+    result = inference_model(model, np.ascontiguousarray(rgb[..., ::-1]))  # BGR, as mmcv loads
+    draw_segmentation(rgb, result, model.dataset_meta, out_file, opacity)
     return result

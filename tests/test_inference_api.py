@@ -96,8 +96,10 @@ def test_from_variant_loads_our_checkpoint_and_the_published_evaluation_size(tmp
 def test_bad_input_is_named(predictor, tmp_path):
     with pytest.raises(FileNotFoundError, match='image file not found: .*missing.jpg'):
         predictor.topk(str(tmp_path / 'missing.jpg'))
-    with pytest.raises(TypeError, match='uint8'):
-        predictor.preprocess(np.zeros((8, 8, 3), np.float32))
+    with pytest.raises(TypeError, match='complex128 images are not supported'):
+        predictor.preprocess(np.zeros((8, 8, 3), complex))
+    with pytest.raises(ValueError, match=r'must be \(H, W, 3\) RGB or \(H, W\) grey'):
+        predictor.preprocess(np.zeros((8, 8, 2), np.uint8))
     with pytest.raises(TypeError, match='got list'):
         predictor.preprocess([[1, 2, 3]])
     with pytest.raises(ValueError, match=r'k must be in \[1, 7\]'):

@@ -15,12 +15,12 @@ from collections import Counter
 import torch
 import torch.nn as nn
 from mmengine.analysis import FlopAnalyzer, parameter_count
-from mmengine.config import DictAction
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import MODELS, init_default_scope
 
 import ops_dcnv3
 from classification.engine import load_config, task_of
+from classification.engine.launch import add_config_options
 from ops_dcnv3.flops import DCNV3_OP, add_dcnv3_handle
 
 
@@ -94,8 +94,7 @@ def parse_args(argv=None):
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
                         help='input size (default: per task, see above)')
     parser.add_argument('--device', default='cpu', help='cpu or cuda')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override config entries, e.g. model.backbone.with_cp=False')
+    add_config_options(parser)
     args = parser.parse_args(argv)
     if args.shape and min(args.shape) < 32:
         parser.error(f'--shape must be at least 32x32, got {args.shape}')

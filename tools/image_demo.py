@@ -4,12 +4,14 @@ and masks drawn by mmdet's visualizer, or mmseg's colour overlay):
     python tools/image_demo.py IMAGE CONFIG CHECKPOINT [--out-file F] [--device cpu|cuda]
                                [--score-thr 0.3]
 
-The task is the config's ``default_scope``."""
+The task is the config's ``default_scope``. The image is decoded as the Predictor does
+(classification.models.images: 16-bit, 32-bit and float images scaled to 8 bits)."""
 import argparse
 import inspect
 import os
 
 from classification.engine import load_config, task_of
+from classification.models.images import read_rgb_file
 
 
 def parse_args(argv=None):
@@ -24,16 +26,25 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def read_image_or_exit(path):
+    """The image file as an RGB array, decoded before anything is built; a missing, damaged or
+    unsupported file stops the tool with its name and the problem."""
+    try:
+        return read_rgb_file(path)
+    except (OSError, ValueError, TypeError) as error:
+        raise SystemExit(f'image_demo: {error}') from error
+
+
 def main(argv=None):
     args = parse_args(argv)
-    for label, path in (('image', args.image), ('checkpoint', args.checkpoint)):
-        if not os.path.isfile(path):
-            raise SystemExit(f'{label} not found: {path}')
+    image = read_image_or_exit(args.image)
+    if not os.path.isfile(args.checkpoint):
+        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     cfg = load_config(args.config)
     demo = task_of(cfg).image_demo_module()
     takes_score = 'score_thr' in inspect.signature(demo.run_image_demo).parameters
     options = dict(score_thr=args.score_thr) if takes_score else {}
-    demo.run_image_demo(cfg, args.checkpoint, args.image, args.out_file, device=args.device,
+    demo.run_image_demo(cfg, args.checkpoint, image, args.out_file, device=args.device,
                         **options)
     print(f'saved {args.out_file}')
 

@@ -1,6 +1,7 @@
 """What the launchers (tools/train.py, tools/test.py, tools/extract_features.py) share: their
 common arguments, the config with its command-line overrides and work dir, and distributed runs
 on CPUs."""
+import argparse
 import contextlib
 import os
 import subprocess
@@ -8,15 +9,47 @@ import subprocess
 import torch
 from mmengine.config import DictAction
 
+from ..models.weights_only import (DamagedCheckpointError, UnsafeCheckpointError,
+                                   load_weights_only)
 from .config import load_config
+
+
+class ConfigOptionsAction(DictAction):
+    """mmengine's KEY=VALUE parsing, refusing an option without '=' or with an empty key part
+    (mmengine fails on the first with an unpacking error and adds the second as a key)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        for option in values:
+            key, equals, _ = option.partition('=')
+            if not equals:
+                raise argparse.ArgumentError(self, f"'{option}' is not KEY=VALUE")
+            if not all(key.split('.')):
+                raise argparse.ArgumentError(self, f"'{option}' has an empty key or key part")
+        super().__call__(parser, namespace, values, option_string)
+
+
+def add_config_options(parser):
+    """The ``--cfg-options`` argument of every tool that takes config overrides."""
+    parser.add_argument('--cfg-options', nargs='+', action=ConfigOptionsAction, default={},
+                        help='override config entries, e.g. train_cfg.max_epochs=2 '
+                             'model.classifier.drop_path_rate=0.2')
+
+
+def positive_int(text):
+    """argparse type of a count that must be at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not an integer') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be a positive integer, got {value}')
+    return value
 
 
 def add_common_arguments(parser):
     parser.add_argument('--work-dir', help='where logs, checkpoints and pictures go '
                         '(default: work_dirs/<config name>)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override config entries, e.g. train_cfg.max_epochs=2 '
-                             'model.classifier.drop_path_rate=0.2')
+    add_config_options(parser)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
                         help='distributed launcher (none: a single process)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
@@ -32,6 +65,15 @@ def launcher_config(args):
     elif cfg.get('work_dir') is None:
         cfg.work_dir = os.path.join('work_dirs', os.path.splitext(os.path.basename(args.config))[0])
     return cfg
+
+
+def checkpoint_or_exit(path, mmap=False):
+    """The checkpoint at ``path``, verified by ``load_weights_only``; a missing, damaged or
+    unsafe file ends the tool with its message, before anything is built or written."""
+    try:
+        return load_weights_only(path, mmap=mmap)
+    except (FileNotFoundError, DamagedCheckpointError, UnsafeCheckpointError) as error:
+        raise SystemExit(str(error)) from None
 
 
 def first_node(node_list):
