@@ -148,13 +148,13 @@ def test_launchers_train_test_draw_and_extract_features(shapes_root, tmp_path):
 def test_launcher_refuses_unknown_config_key_and_missing_files(tmp_path):
     typo = run_tool(ROOT / 'tools' / 'train.py', DEMO_CONFIG, '--cfg-options',
                     'train_cgf.max_epochs=1')
-    assert typo.returncode != 0 and "unknown config key(s) ['train_cgf']" in typo.stderr
+    assert typo.returncode != 0 and "no entry 'train_cgf'" in typo.stderr
     missing = run_tool(ROOT / 'tools' / 'test.py', DEMO_CONFIG, tmp_path / 'nope.pth')
     assert missing.returncode != 0 and 'checkpoint not found' in missing.stderr
     published = tmp_path / 'published.pth'
     torch.save({'model': {'head.weight': torch.zeros(6, 128)}}, published)
     unconverted = run_tool(ROOT / 'tools' / 'test.py', DEMO_CONFIG, published)
-    assert unconverted.returncode != 0 and 'convert it first' in unconverted.stderr
+    assert unconverted.returncode != 0 and 'nor a release that converts' in unconverted.stderr
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=[os.path.basename(c) for c in CONFIGS])
@@ -174,3 +174,31 @@ def test_every_config_builds_its_model(path):
     if expected.group(2):  # the sharded variants of the H/G configs
         assert cfg.runner_type == 'FlexibleRunner' and cfg.strategy.type == 'FSDPStrategy'
         assert cfg.optim_wrapper.type == 'ShardedOptimWrapper'
+
+
+FINE_TUNES = [c for c in CONFIGS if '_22kto1k_' in c and not c.endswith('_fsdp.py')]
+
+
+@pytest.mark.parametrize('path', FINE_TUNES, ids=[os.path.basename(c) for c in FINE_TUNES])
+def test_22kto1k_fine_tunes_give_the_dcn_offsets_a_tenth_of_their_layer_lr(path):
+    """The published 22k -> 1k recipe (L/XL/H/G: DCN_LR_MUL 0.1, layer decay 0.9, lr 2e-5,
+    label smoothing 0.3, 20 epochs, no Mixup) as the optimizer built from the config applies it
+    (on the meta device: no memory)."""
+    from mmengine.optim import build_optim_wrapper
+    cfg = Config.fromfile(path)
+    assert (cfg.train_cfg.max_epochs, cfg.model.label_smoothing, cfg.model.mixup) == \
+        (20, 0.3, None)
+    with torch.device('meta'):
+        model = MODELS.build(cfg.model)
+    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    lr = {name: group['lr'] for group in optimizer.param_groups
+          for name in group['param_names']}
+    block = 'classifier.levels.1.blocks.0.dcn.'
+    base = lr[block + 'input_proj.weight']
+    assert lr[block + 'offset.weight'] == pytest.approx(0.1 * base)
+    assert lr[block + 'mask.bias'] == pytest.approx(0.1 * base)
+    assert lr[block + 'output_proj.weight'] == pytest.approx(base)
+    depths = cfg.model.classifier.get('depths') or arch_options(cfg.model.classifier.arch)['depths']
+    # layer ids: stem 0, one per block; the head is last (sum(depths) + 1)
+    assert base == pytest.approx(2e-5 * 0.9 ** (sum(depths) + 1 - (depths[0] + 1)))
+    assert lr['classifier.head.weight'] == pytest.approx(2e-5)

@@ -49,12 +49,99 @@ def built_backbone(backbone_cfg):
 
 def test_every_config_is_found():
     names = {config_id(p) for p in CONFIGS}
-    assert len(CONFIGS) == 16
+    assert len(CONFIGS) == 26
     for expected in ('mask_rcnn_internimage_t_fpn_3x_coco', 'cascade_internimage_xl_fpn_1x_coco',
                      'dino_4scale_internimage_g_o365_coco',
                      'dino_4scale_cbinternimage_h_o365_coco',
-                     'mask_rcnn_internimage_demo_shapes'):
+                     'mask_rcnn_internimage_demo_shapes',
+                     *TRANSFERS, *(f'dino_4scale_{n}_o365_coco_fsdp' for n in (
+                         'internimage_h', 'internimage_g', 'cbinternimage_h'))):
         assert expected in names
+
+
+# the published CB-InternImage-H Objects365 transfers: (folder, classes, lr, iterations,
+# evaluation/checkpoint interval, train dataset type, evaluator type)
+TRANSFERS = {
+    'dino_4scale_cbinternimage_h_objects365_lvis_val_ss':
+        ('lvis', 1203, 1e-4, 80000, 500, 'ClassBalancedDataset', 'LVISMetric'),
+    'dino_4scale_cbinternimage_h_objects365_lvis_minival_ss':
+        ('lvis', 1203, 1e-4, 80000, 500, 'ClassBalancedDataset', 'LVISMetric'),
+    'dino_4scale_cbinternimage_h_objects365_openimages_ss':
+        ('openimages', 601, 1e-4, 100000, 2000, 'OpenImagesDataset', 'OpenImagesMetric'),
+    'dino_4scale_cbinternimage_h_objects365_voc07':
+        ('voc', 20, 5e-5, 20000, 500, 'RepeatDataset', 'VOCMetric'),
+    'dino_4scale_cbinternimage_h_objects365_voc12':
+        ('voc', 20, 5e-5, 20000, 500, 'RepeatDataset', 'VOCSubmissionWriter'),
+}
+
+
+def leaf_datasets(dataset_cfg):
+    """The datasets a dataloader's dataset reads, through mmengine's wrappers."""
+    if 'datasets' in dataset_cfg:
+        return [leaf for d in dataset_cfg.datasets for leaf in leaf_datasets(d)]
+    if 'dataset' in dataset_cfg:
+        return leaf_datasets(dataset_cfg.dataset)
+    return [dataset_cfg]
+
+
+@pytest.mark.parametrize('name', sorted(TRANSFERS))
+def test_objects365_transfers_follow_the_published_recipes(name):
+    from mmdet.registry import DATASETS, METRICS
+    folder, classes, lr, iters, interval, train_type, metric = TRANSFERS[name]
+    cfg = load(f'{folder}/{name}.py')
+    assert (cfg.model.type, cfg.model.backbone.type) == ('CBDINO', 'CBInternImage')
+    assert cfg.model.bbox_head.num_classes == classes
+    assert cfg.load_from.endswith('dino_4scale_cbinternimage_h_objects365_80classes.pth')
+    assert cfg.optim_wrapper.optimizer.lr == lr
+    assert cfg.optim_wrapper.paramwise_cfg.layer_decay_rate == 0.94
+    assert cfg.optim_wrapper.paramwise_cfg.offset_lr_scale == 1e-3
+    assert cfg.optim_wrapper.clip_grad.max_norm == 0.1
+    assert (cfg.train_cfg.max_iters, cfg.train_cfg.val_interval) == (iters, interval)
+    assert cfg.default_hooks.checkpoint.interval == interval
+    assert cfg.train_dataloader.batch_size == 1
+    assert cfg.train_dataloader.dataset.type == train_type
+    init_default_scope('mmdet')
+    for split in ('train', 'val', 'test'):
+        for dataset in leaf_datasets(cfg[f'{split}_dataloader'].dataset):
+            resize = next(t for t in dataset.pipeline if 'Resize' in t.type)
+            assert resize.scale == ([(2000, 600), (2000, 1200)] if split == 'train'
+                                    else (2000, 1000))
+            known = DATASETS.get(dataset.type).METAINFO.get('classes')
+            assert known is None or len(known) == classes  # OpenImages reads its label file
+    assert METRICS.get(cfg.test_evaluator.type).__name__ == metric
+    assert METRICS.get(cfg.val_evaluator.type) is not None
+
+
+def test_transfer_evaluation_sets_are_the_published_ones():
+    minival = load('lvis/dino_4scale_cbinternimage_h_objects365_lvis_minival_ss.py')
+    val = load('lvis/dino_4scale_cbinternimage_h_objects365_lvis_val_ss.py')
+    assert minival.test_evaluator.ann_file == 'data/lvis_v1/annotations/lvis_v1_minival.json'
+    assert minival.test_dataloader.dataset.ann_file == 'annotations/lvis_v1_minival.json'
+    assert val.test_evaluator.ann_file == 'data/lvis_v1/annotations/lvis_v1_val.json'
+    assert val.train_dataloader.dataset.oversample_thr == 1e-3
+    openimages = load('openimages/dino_4scale_cbinternimage_h_objects365_openimages_ss.py')
+    assert openimages.train_dataloader.sampler == dict(type='ClassAwareSampler',
+                                                       num_sample_class=1)
+    assert 'image_level_labels' in openimages.test_dataloader.dataset.pipeline[-1].meta_keys
+    voc07 = load('voc/dino_4scale_cbinternimage_h_objects365_voc07.py')
+    voc12 = load('voc/dino_4scale_cbinternimage_h_objects365_voc12.py')
+    assert [d.ann_file for d in leaf_datasets(voc07.train_dataloader.dataset)] == [
+        'VOC2007/ImageSets/Main/trainval.txt', 'VOC2012/ImageSets/Main/trainval.txt']
+    assert voc07.train_dataloader.dataset.times == 3
+    assert voc07.test_evaluator.eval_mode == '11points'
+    assert voc12.val_dataloader.dataset.ann_file == 'VOC2007/ImageSets/Main/test.txt'
+    assert voc12.test_dataloader.dataset.ann_file == 'VOC2012test/ImageSets/Main/test.txt'
+
+
+@pytest.mark.parametrize('path', [p for p in CONFIGS if p.endswith('_fsdp.py')], ids=config_id)
+def test_fsdp_variants_shard_the_published_recipe(path):
+    cfg = load(Path(path).relative_to(ROOT / 'configs' / 'detection'))
+    plain = load(Path(path.replace('_fsdp', '')).relative_to(ROOT / 'configs' / 'detection'))
+    assert cfg.runner_type == 'FlexibleRunner' and cfg.strategy.type == 'FSDPStrategy'
+    assert cfg.strategy.model_wrapper.auto_wrap_policy.type == 'internimage_layer_wrap_policy'
+    assert cfg.optim_wrapper.type == 'ShardedOptimWrapper'
+    assert cfg.optim_wrapper.paramwise_cfg == plain.optim_wrapper.paramwise_cfg
+    assert cfg.model == plain.model and cfg.model.backbone.with_cp is True
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=config_id)
@@ -69,7 +156,10 @@ def test_config_builds_with_a_wired_neck(path):
         model = MODELS.build(cfg.model)
     assert type(model).__name__ == cfg.model.type
     assert list(cfg.model.neck.in_channels) == list(model.backbone.out_channels)
-    assert cfg.optim_wrapper.constructor == 'InternImageLayerDecayConstructor'
+    if '0.1x_backbone_lr' in path:  # the published alternative to layer-wise decay
+        assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': {'lr_mult': 0.1}}
+    else:
+        assert cfg.optim_wrapper.constructor == 'InternImageLayerDecayConstructor'
 
 
 PUBLISHED = {
@@ -95,6 +185,11 @@ PUBLISHED = {
                                                     None),
     'coco/dino_4scale_cbinternimage_h_o365_coco.py': ('internimage_h', 0.5, 1e-4, 1e-4, 0.94,
                                                       1e-3, None),
+    **{f'coco/dino_4scale_{n}_o365_coco_fsdp.py': (f'internimage_{n[-1]}', 0.5, 1e-4, 1e-4, 0.94,
+                                                   1e-3, None)
+       for n in ('internimage_h', 'internimage_g', 'cbinternimage_h')},
+    **{f'{folder}/{name}.py': ('internimage_h', 0.5, lr, 1e-4, 0.94, 1e-3, None)
+       for name, (folder, _, lr, *_) in TRANSFERS.items()},
 }
 
 

@@ -16,8 +16,11 @@ from classification.models import InternImage, InternImageTrunk
 from classification.models.variants import with_arch
 
 CONFIGS = sorted(glob.glob('configs/segmentation/*/*.py'))
+SEG = 'configs/segmentation/'
 ADE = 'configs/segmentation/ade20k/'
 CITYSCAPES = 'configs/segmentation/cityscapes/'
+MAPILLARY = 'configs/segmentation/mapillary/'
+M2F_H = 'mask2former_internimage_h'
 
 # config -> published (params in millions, crop, lr, layer decay, drop path, grad clip)
 UPERNET_T_TO_XL = {
@@ -31,10 +34,56 @@ PUBLISHED = {
     **{f'{CITYSCAPES}upernet_internimage_{v}_512x1024_160k_cityscapes.py':
        (p, (512, 1024), *rest) for v, (p, *rest) in UPERNET_T_TO_XL.items()},
     f'{ADE}upernet_internimage_h_896_160k_ade20k.py': (1120, (896, 896), 2e-5, 0.95, 0.4, 0.1),
-    f'{ADE}mask2former_internimage_h_896_80k_cocostuff2ade20k.py':
-        (None, (896, 896), 1e-5, 0.95, 0.5, 0.1),
+    f'{ADE}upernet_internimage_h_896_160k_ade20k_fsdp.py':
+        (1120, (896, 896), 2e-5, 0.95, 0.4, 0.1),
+    **{f'{ADE}upernet_internimage_g_896_160k_ade20k{fsdp}.py':
+       (None, (896, 896), 2e-5, 0.95, 0.5, 0.1) for fsdp in ('', '_fsdp')},
+    **{f'{ADE}{M2F_H}_896_80k_cocostuff2ade20k{ms}.py': (1310, (896, 896), 1e-5, 0.95, 0.5, 0.1)
+       for ms in ('', '_ms')},
+    # Mapillary pre-training and the Cityscapes fine-tunes of the Mapillary models
+    **{f'{MAPILLARY}{head}_internimage_{v}_512x1024_80k_mapillary.py':
+       (params, (512, 1024), 2e-5, 0.94, 0.4, 0.1)
+       for head, v, params in (('upernet', 'l', 256), ('upernet', 'xl', 368),
+                               ('segformer', 'l', 220), ('segformer', 'xl', 330))},
+    **{f'{CITYSCAPES}{head}_internimage_{v}_512x1024_160k_mapillary2cityscapes.py':
+       (params, (512, 1024), 2e-5, 0.94, 0.4, 0.1)
+       for head, v, params in (('upernet', 'l', 256), ('upernet', 'xl', 368),
+                               ('segformer', 'l', 220), ('segformer', 'xl', 330))},
+    f'{MAPILLARY}{M2F_H}_896x896_80k_mapillary.py': (None, (896, 896), 2e-5, 0.95, 0.5, 0.1),
+    **{f'{CITYSCAPES}{M2F_H}_1024x1024_80k_mapillary2cityscapes{ms}.py':
+       (None, (1024, 1024), 1e-5, 0.95, 0.5, 0.1) for ms in ('', '_ms')},
+    # Mask2Former-H on the other published data sets (published #params: COCO-Stuff-164k 1.31B;
+    # the 10k and 480 ones state 1.28B / 1.07B for the same heads, so they are not checked)
+    f'configs/segmentation/coco_stuff164k/{M2F_H}_896_80k_cocostuff164k.py':
+        (1310, (896, 896), 2e-5, 0.95, 0.5, None),
+    f'configs/segmentation/coco_stuff10k/{M2F_H}_512_40k_cocostuff164k_to_10k.py':
+        (None, (512, 512), 1e-5, 0.95, 0.5, None),
+    f'configs/segmentation/pascal_context/{M2F_H}_480_40k_pascal_context_59.py':
+        (None, (480, 480), 2e-5, 0.95, 0.5, None),
+    f'configs/segmentation/nyu_depth_v2/{M2F_H}_480_40k_nyu.py':
+        (None, (480, 480), 2e-5, 0.95, 0.5, None),
 }
-CLASSES = {'ade20k': 150, 'cityscapes': 19, 'demo': 5}
+# classes of the data set; the published UperNet and SegFormer Mapillary / Mapillary ->
+# Cityscapes heads keep 150 outputs (HEAD_CLASSES), of which the 19 Cityscapes ids are the first
+CLASSES = {'ade20k': 150, 'cityscapes': 19, 'mapillary': 19, 'coco_stuff164k': 171,
+           'coco_stuff10k': 171, 'pascal_context': 59, 'nyu_depth_v2': 40, 'demo': 5}
+HEAD_CLASSES = {path: 150 for path in PUBLISHED
+                if '_512x1024_' in path and 'mapillary' in path}
+# (max iterations, validation interval, images per GPU) as published
+SCHEDULES = {
+    **{path: (80000, 8000, 2) for path in PUBLISHED if '_80k_mapillary.py' in path
+       and M2F_H not in path},
+    **{path: (160000, 4000, 2) for path in PUBLISHED if '160k_mapillary2cityscapes' in path},
+    f'{MAPILLARY}{M2F_H}_896x896_80k_mapillary.py': (80000, 2000, 2),
+    f'{CITYSCAPES}{M2F_H}_1024x1024_80k_mapillary2cityscapes.py': (80000, 2000, 2),
+    f'{ADE}upernet_internimage_g_896_160k_ade20k.py': (160000, 16000, 1),
+    f'configs/segmentation/coco_stuff164k/{M2F_H}_896_80k_cocostuff164k.py': (80000, 8000, 1),
+    f'configs/segmentation/coco_stuff10k/{M2F_H}_512_40k_cocostuff164k_to_10k.py':
+        (40000, 2000, 1),
+    f'configs/segmentation/pascal_context/{M2F_H}_480_40k_pascal_context_59.py':
+        (40000, 2000, 1),
+    f'configs/segmentation/nyu_depth_v2/{M2F_H}_480_40k_nyu.py': (40000, 2000, 1),
+}
 
 
 def resolved(backbone):
@@ -52,6 +101,19 @@ def load(path):
     return Config.fromfile(path)
 
 
+def segmentor(model_cfg):
+    """The segmentor of a config's model: the model itself, or inside the test-only
+    multi-scale configs' SegTTAModel."""
+    return model_cfg.get('module', model_cfg)
+
+
+def dataset_types(dataset_cfg):
+    """The dataset classes a dataloader's dataset builds, through ConcatDataset wrappers."""
+    if 'datasets' in dataset_cfg:
+        return [t for d in dataset_cfg.datasets for t in dataset_types(d)]
+    return [dataset_cfg.type]
+
+
 def test_every_published_config_is_listed():
     published = [c for c in CONFIGS if '/demo/' not in c]
     assert sorted(PUBLISHED) == published
@@ -63,17 +125,28 @@ def test_config_builds_with_heads_wired_to_the_backbone(path):
     assert cfg.default_scope == 'mmseg'
     assert {'classification.models', 'classification.engine', 'segmentation'} <= set(
         cfg.custom_imports.imports)
+    model_cfg = segmentor(cfg.model)
     with torch.device('meta'):
         model = MODELS.build(cfg.model)
-    backbone = model.backbone
-    assert list(cfg.model.decode_head.in_channels) == list(backbone.out_channels)
-    if cfg.model.get('auxiliary_head'):
-        assert cfg.model.auxiliary_head.in_channels == backbone.level_channels[2]
+    built = getattr(model, 'module', model)
+    backbone = built.backbone
+    assert list(model_cfg.decode_head.in_channels) == list(backbone.out_channels)
+    if model_cfg.get('auxiliary_head'):
+        assert model_cfg.auxiliary_head.in_channels == backbone.level_channels[2]
     num_classes = CLASSES[path.split('/')[2]]
-    assert model.decode_head.num_classes == num_classes
-    dataset_class = DATASETS.get(cfg.test_dataloader.dataset.type)
-    assert len(dataset_class.METAINFO['classes']) == num_classes
-    assert cfg.model.data_preprocessor.size == cfg.crop_size
+    assert built.decode_head.num_classes == HEAD_CLASSES.get(path, num_classes)
+    for split in ('train', 'val', 'test'):
+        for dataset_type in dataset_types(cfg[f'{split}_dataloader'].dataset):
+            metainfo = DATASETS.get(dataset_type).METAINFO
+            # Mapillary's own 66 classes are mapped to the 19 Cityscapes ones on loading
+            mapped = dataset_type == 'MapillaryDataset_v1'
+            assert len(metainfo['classes']) == (66 if mapped else num_classes), dataset_type
+    assert model_cfg.data_preprocessor.size == cfg.crop_size
+    if path in SCHEDULES:
+        max_iters, val_interval, batch = SCHEDULES[path]
+        assert (cfg.train_cfg.max_iters, cfg.train_cfg.val_interval) == (max_iters, val_interval)
+        assert cfg.param_scheduler[-1].end == max_iters
+        assert cfg.train_dataloader.batch_size == batch
     if path in PUBLISHED:
         params, crop, lr, decay, drop_path, clip = PUBLISHED[path]
         if params is not None:
@@ -83,26 +156,54 @@ def test_config_builds_with_heads_wired_to_the_backbone(path):
         assert cfg.optim_wrapper.optimizer.lr == lr
         assert cfg.optim_wrapper.constructor == 'InternImageLayerDecayConstructor'
         assert cfg.optim_wrapper.paramwise_cfg.layer_decay_rate == decay
-        assert cfg.model.backbone.drop_path_rate == drop_path
+        assert model_cfg.backbone.drop_path_rate == drop_path
         assert cfg.optim_wrapper.get('clip_grad', {}).get('max_norm') == clip
+        if path.endswith('_fsdp.py'):
+            assert cfg.runner_type == 'FlexibleRunner' and cfg.strategy.type == 'FSDPStrategy'
+            assert cfg.optim_wrapper.type == 'ShardedOptimWrapper'
 
 
-@pytest.mark.parametrize('path', [p for p in PUBLISHED if '_h_' not in p])
+def published_backbone(path):
+    cfg = load(path)
+    return cfg, resolved(segmentor(cfg.model).backbone)
+
+
+@pytest.mark.parametrize('path', [p for p in PUBLISHED if '_h_' not in p and '_g_' not in p])
 def test_t_to_xl_use_layer_scale_one_and_no_checkpointing(path):
-    backbone = resolved(load(path).model.backbone)
+    cfg, backbone = published_backbone(path)
     assert backbone['layer_scale'] == 1.0 and backbone['with_cp'] is False
-    assert backbone['init_cfg'].type == 'Pretrained'
+    if 'mapillary2cityscapes' in path:  # fine-tunes of a whole Mapillary segmentor
+        assert backbone['init_cfg'] is None and '_80k_mapillary.pth' in cfg.load_from
+        assert path.split('_internimage_')[0].split('/')[-1] in cfg.load_from
+    else:
+        assert backbone['init_cfg'].type == 'Pretrained'
 
 
 @pytest.mark.parametrize('path', [p for p in PUBLISHED if '_h_' in p])
 def test_h_has_its_published_extras(path):
-    backbone = resolved(load(path).model.backbone)
+    cfg, backbone = published_backbone(path)
     assert backbone['layer_scale'] is None and backbone['dw_kernel_size'] == 5
     assert backbone['res_post_norm'] and backbone['center_feature_scale']
-    assert backbone['level2_post_norm']
+    assert backbone['level2_post_norm'] and not backbone['post_norm']
     assert list(backbone['level2_post_norm_block_ids']) == [5, 11, 17, 23, 29]
     assert tuple(backbone['out_indices']) == (0, 1, 2, 3)
     assert backbone['with_cp'] == ('upernet' in path)
+    if M2F_H in path:  # fine-tunes load a whole segmentor, the others the H backbone
+        assert (backbone['init_cfg'] is None) == bool(cfg.get('load_from'))
+        assert backbone['init_cfg'] is None or \
+            'internimage_h_jointto22k_384' in backbone['init_cfg'].checkpoint
+
+
+@pytest.mark.parametrize('path', [p for p in PUBLISHED if '_g_' in p])
+def test_g_has_its_published_extras(path):
+    cfg, backbone = published_backbone(path)
+    assert backbone['layer_scale'] is None and backbone['dw_kernel_size'] == 5
+    assert backbone['post_norm'] and not backbone['res_post_norm']
+    assert backbone['center_feature_scale'] and backbone['level2_post_norm']
+    assert list(backbone['level2_post_norm_block_ids']) == list(range(5, 48, 6))
+    assert backbone['with_cp'] is True
+    assert 'internimage_g_pretrainto22k_384' in backbone['init_cfg'].checkpoint
+    assert list(cfg.model.decode_head.in_channels) == [512, 1024, 2048, 4096]
 
 
 def test_ade_keeps_ade_conventions_and_schedule():
@@ -144,3 +245,64 @@ def test_mask2former_h_has_the_published_head():
     assert cfg.train_cfg.max_iters == 80000
     scales = cfg.tta_pipeline[1].transforms[0]
     assert [t.scale[1] for t in scales] == [768, 832, 896, 960, 1024]
+
+
+@pytest.mark.parametrize('name, ratios, flips', [
+    (f'ade20k/{M2F_H}_896_80k_cocostuff2ade20k_ms.py',
+     [768 / 896, 832 / 896, 1.0, 960 / 896, 1024 / 896], 2),
+    (f'cityscapes/{M2F_H}_1024x1024_80k_mapillary2cityscapes_ms.py',
+     [0.5, 0.75, 1.0, 1.25, 1.5, 1.75], 2)])
+def test_multi_scale_configs_test_the_single_scale_model_at_the_published_scales(
+        name, ratios, flips):
+    cfg, single = load(SEG + name), load(SEG + name.replace('_ms', ''))
+    assert cfg.model.type == 'SegTTAModel' and cfg.model.module == single.model
+    augment = cfg.test_dataloader.dataset.pipeline[1]
+    assert augment.type == 'TestTimeAug' and len(augment.transforms[1]) == flips
+    resizes = augment.transforms[0]
+    if 'ade20k' in name:
+        assert [t.scale for t in resizes] == [(int(3584 * r), int(896 * r)) for r in ratios]
+    else:  # Cityscapes images are (2048, 1024) already: scale factors of the image
+        assert [t.scale_factor for t in resizes] == ratios
+
+
+def test_mask2former_h_heads_are_the_published_sizes():
+    wide = [f'ade20k/{M2F_H}_896_80k_cocostuff2ade20k.py',
+            f'coco_stuff164k/{M2F_H}_896_80k_cocostuff164k.py',
+            f'coco_stuff10k/{M2F_H}_512_40k_cocostuff164k_to_10k.py']
+    standard = [f'mapillary/{M2F_H}_896x896_80k_mapillary.py',
+                f'cityscapes/{M2F_H}_1024x1024_80k_mapillary2cityscapes.py',
+                f'pascal_context/{M2F_H}_480_40k_pascal_context_59.py',
+                f'nyu_depth_v2/{M2F_H}_480_40k_nyu.py']
+    for names, (channels, queries, heads) in ((wide, (1024, 200, 32)), (standard, (256, 100, 8))):
+        for name in names:
+            head = load(SEG + name).model.decode_head
+            layer = head.transformer_decoder.layer_cfg
+            assert (head.feat_channels, head.num_queries, layer.self_attn_cfg.num_heads) == (
+                channels, queries, heads), name
+            assert head.loss_cls.class_weight == [1.0] * head.num_classes + [0.1]
+
+
+def test_mask2former_h_data_follow_the_published_pipelines():
+    def step(pipeline, kind):
+        return next(t for t in pipeline if t.type == kind)
+    stuff10k = load(SEG + f'coco_stuff10k/{M2F_H}_512_40k_cocostuff164k_to_10k.py')
+    assert stuff10k.train_dataloader.dataset.reduce_zero_label is True
+    assert stuff10k.load_from.endswith('mask2former_internimage_h_896_80k_cocostuff164k.pth')
+    stuff164k = load(SEG + f'coco_stuff164k/{M2F_H}_896_80k_cocostuff164k.py')
+    assert step(stuff164k.train_dataloader.dataset.pipeline, 'RandomResize').scale == (3584, 896)
+    assert not stuff164k.train_dataloader.dataset.get('reduce_zero_label', False)
+    context = load(SEG + f'pascal_context/{M2F_H}_480_40k_pascal_context_59.py')
+    assert step(context.test_dataloader.dataset.pipeline, 'Resize').scale == (4096, 520)
+    nyu = load(SEG + f'nyu_depth_v2/{M2F_H}_480_40k_nyu.py')
+    assert step(nyu.train_dataloader.dataset.pipeline, 'RandomResize').scale == (2048, 512)
+    assert step(nyu.test_dataloader.dataset.pipeline, 'Resize').scale == (640, 480)
+    mapillary = load(SEG + f'mapillary/{M2F_H}_896x896_80k_mapillary.py')
+    for dataset in mapillary.train_dataloader.dataset.datasets:
+        assert [t.type for t in dataset.pipeline[:3]] == [
+            'LoadImageFromFile', 'LoadAnnotations', 'MapillaryToCityscapes']
+        assert step(dataset.pipeline, 'RandomResize').ratio_range == (0.5, 2.0)
+    assert mapillary.model.test_cfg == dict(mode='slide', crop_size=(896, 896), stride=(512, 512))
+    cityscapes = load(SEG + f'cityscapes/{M2F_H}_1024x1024_80k_mapillary2cityscapes.py')
+    assert cityscapes.load_from.endswith('mask2former_internimage_h_896x896_80k_mapillary.pth')
+    assert [d.data_prefix.img_path for d in cityscapes.train_dataloader.dataset.datasets] == [
+        'leftImg8bit/train', 'leftImg8bit/train_extra']

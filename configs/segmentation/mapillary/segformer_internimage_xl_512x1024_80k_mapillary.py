@@ -1,0 +1,12 @@
+# SegFormer head, InternImage-XL, Mapillary Vistas pre-training of the Cityscapes model
+# (published file segformer_internimage_xl_512x1024_80k_mapillary.pth; no Mapillary metric
+# published): the L config on XL. Pretrained backbone:
+# https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_xl_22k_192to384.pth
+_base_ = './segformer_internimage_l_512x1024_80k_mapillary.py'
+
+from classification.models.variants import level_channels  # noqa: E402
+
+model = dict(
+    backbone=dict(arch='xl',
+                  init_cfg=dict(checkpoint='checkpoints/internimage_xl_22k_192to384.pth')),
+    decode_head=dict(in_channels=level_channels('xl')))
