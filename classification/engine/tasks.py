@@ -20,6 +20,8 @@ class Task:
     demo_config: str
     demo_image: Optional[str]  # a demo image for tools/image_demo.py
     image_demo: Optional[str]  # module with run_image_demo(config, checkpoint, image, out_file)
+    # module with layout_for(model_cfg, source_names): the released checkpoints' layouts
+    checkpoint_layouts: str = 'classification.models.conversion'
 
     def data_sample_class(self):
         if self.data_sample is None:
@@ -30,6 +32,12 @@ class Task:
     def generate_demo_data(self, out_dir=None, seed=0):
         module = importlib.import_module(self.demo_data)
         return module.generate(out_dir or self.demo_data_dir, seed=seed)
+
+    def released_layout(self, model_cfg, source_names):
+        """The conversion Layout of a released checkpoint with entries ``source_names`` for
+        the model ``model_cfg`` of this task."""
+        module = importlib.import_module(self.checkpoint_layouts)
+        return module.layout_for(model_cfg, source_names)
 
     def image_demo_module(self):
         if self.image_demo is None:
@@ -49,13 +57,15 @@ TASKS = {task.name: task for task in (
          cpu_bf16_modules=('backbone', 'neck'), flops_input=(800, 1280),
          demo_data='classification.demo_data.detection', demo_data_dir='data/demo/coco_shapes',
          demo_config='configs/detection/demo/mask_rcnn_internimage_demo_shapes.py',
-         demo_image='data/demo/coco_shapes/val/000001.png', image_demo='detection.visualize'),
+         demo_image='data/demo/coco_shapes/val/000001.png', image_demo='detection.visualize',
+         checkpoint_layouts='detection.checkpoint_layouts'),
     Task('segmentation', scope='mmseg', data_sample='mmseg.structures:SegDataSample',
          cpu_bf16_modules=None, flops_input=(512, 2048),
          demo_data='classification.demo_data.segmentation', demo_data_dir='data/demo/ade_shapes',
          demo_config='configs/segmentation/demo/upernet_internimage_demo_shapes.py',
          demo_image='data/demo/ade_shapes/images/validation/000000.jpg',
-         image_demo='segmentation.visualize'),
+         image_demo='segmentation.visualize',
+         checkpoint_layouts='segmentation.checkpoint_layouts'),
 )}
 
 
