@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from classification.engine.atomic_checkpoints import (AtomicLocalBackend, damage_of,
-                                               latest_complete_checkpoint)
+from classification.engine.atomic_checkpoints import (AtomicLocalBackend,
+                                                      latest_complete_checkpoint,
+                                                      resume_problem)
 from classification.demo_data.classification import generate
 from classification.models import read_checkpoint
 from classification.models.weights_only import UnsafeCheckpointError
@@ -80,12 +81,15 @@ def test_atomic_backend_replaces_whole_files_and_leaves_no_partial_one(tmp_path)
 
 def test_latest_complete_checkpoint_orders_by_number_and_skips_damaged_ones(tmp_path):
     for epoch in (2, 9, 10):
-        torch.save({'epoch': epoch}, tmp_path / f'epoch_{epoch}.pth')
+        torch.save({'state_dict': {}, 'message_hub': {}, 'meta': {'epoch': epoch, 'iter': epoch}},
+                   tmp_path / f'epoch_{epoch}.pth')
     (tmp_path / 'epoch_11.pth.part').write_bytes(b'half')  # a write the kill interrupted
     assert latest_complete_checkpoint(tmp_path) == str(tmp_path / 'epoch_10.pth')
     data = (tmp_path / 'epoch_10.pth').read_bytes()
     (tmp_path / 'epoch_10.pth').write_bytes(data[:len(data) // 2])
-    assert 'not a complete checkpoint archive' in damage_of(tmp_path / 'epoch_10.pth')
+    problem = resume_problem(tmp_path / 'epoch_10.pth')
+    assert problem.startswith(f'damaged checkpoint {tmp_path / "epoch_10.pth"}: truncated')
+    torch.save({'state_dict': {}}, tmp_path / 'epoch_12.pth')  # weights only: no training state
     assert latest_complete_checkpoint(tmp_path) == str(tmp_path / 'epoch_9.pth')
     assert latest_complete_checkpoint(tmp_path / 'missing') is None
 
@@ -106,7 +110,7 @@ def test_sigkill_then_resume_continues_with_the_saved_state(shapes_root, tmp_pat
     saved = epoch_files(work)
     assert 3 <= len(saved) < max_epochs
     for path in saved:  # whatever moment the kill hit, no checkpoint is half-written
-        assert damage_of(path) is None
+        assert resume_problem(path) is None
         torch.load(path, weights_only=True)
     last_epoch = int(saved[-1].stem.split('_')[1])
 
@@ -133,7 +137,7 @@ def test_damaged_last_checkpoint_is_reported_and_the_previous_one_used(shapes_ro
     log = train(write_config(tmp_path, shapes_root, 3), work, '--resume')
     assert f'resume: skipping damaged checkpoint {last}' in log
     assert f'resumed epoch: 1, iter: {ITERS_PER_EPOCH}' in log
-    assert damage_of(work / 'epoch_3.pth') is None
+    assert resume_problem(work / 'epoch_3.pth') is None
 
 
 class RunsCodeOnLoad:

@@ -1,14 +1,15 @@
 """Evaluates a checkpoint with any of the project's configs:
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--tta]
-                         [--throughput [BATCHES]] [--cfg-options KEY=VALUE ...]
-                         [--launcher none|pytorch|slurm]
+                         [--throughput [BATCHES]] [--allow-partial]
+                         [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm]
 
 Metrics come from the config's test_evaluator (top-1/5, COCO mAP, mIoU); ``--show-dir`` turns on
 the config's visualization hook and saves the pictures there; ``--tta`` runs the config's
 multi-scale + flip test (its ``tta_pipeline`` and ``tta_model``); ``--throughput`` times the model's
 inference on the test data instead of evaluating. The metrics are also written to
-``<work dir>/test_metrics.json``."""
+``<work dir>/test_metrics.json``. A damaged checkpoint, or one that leaves weights of the model
+unset or of the wrong shape (unless ``--allow-partial``), is refused before anything runs."""
 import argparse
 import importlib
 import inspect
@@ -18,9 +19,13 @@ import time
 
 import torch
 from mmengine.dist import is_main_process
-from classification.engine.launch import (add_common_arguments, build_runner, launcher_config,
+from classification.engine.launch import (add_common_arguments, build_runner,
+                                          checkpoint_or_exit, launcher_config, positive_int,
                                           process_group_closed_on_exit)
-from classification.models.weights_only import load_weights_only
+from classification.engine.released import model_shapes, weights_for
+from classification.models.checkpoint import fit_report
+from classification.models.conversion import ConversionError
+from mmengine.model import BaseTTAModel, is_model_wrapper
 
 THROUGHPUT_WARMUP = 3
 
@@ -28,13 +33,17 @@ THROUGHPUT_WARMUP = 3
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file (mmengine layout; convert published '
-                        'ones with tools/convert_checkpoint.py)')
+    parser.add_argument('checkpoint', help='checkpoint file: ours, or a published release '
+                        '(converted in memory, see tools/convert_checkpoint.py)')
     parser.add_argument('--show-dir', help='save pictures of the predictions here')
     parser.add_argument('--tta', action='store_true',
                         help="multi-scale + flip test with the config's tta_pipeline/tta_model")
-    parser.add_argument('--throughput', type=int, nargs='?', const=20, metavar='BATCHES',
+    parser.add_argument('--throughput', type=positive_int, nargs='?', const=20,
+                        metavar='BATCHES',
                         help='measure images/s over BATCHES test batches (default 20)')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='evaluate a checkpoint that leaves weights of the model unset or '
+                             'of the wrong shape (refused otherwise)')
     add_common_arguments(parser)
     return parser.parse_args(argv)
 
@@ -73,18 +82,48 @@ def enable_tta(cfg):
     cfg.model = dict(cfg.tta_model, module=cfg.model)
 
 
-def check_checkpoint_layout(path):
-    """mmengine takes a checkpoint without 'state_dict' for a bare state dict, so a published
-    classification release ({'model': ..., 'model_ema': ...}) would load no weights at all and
-    evaluate a random model. Memory-mapped: the check costs no copy of a large checkpoint."""
+def refuse_unfit(cfg, checkpoint, path, allow_partial, conversion_error=None):
+    """Refuses, naming the entries, a checkpoint that leaves weights of the model unset or of
+    other shapes: mmengine would load what fits with a warning and evaluate random weights for
+    the rest. ``allow_partial`` lets it through (mmengine loads what fits)."""
+    shapes = model_shapes(cfg)
+    state_dict = checkpoint.get('state_dict', {})
+    report = fit_report(shapes, state_dict)
+    if report.clean:
+        return
+    if shapes.keys() & state_dict.keys():  # our layout: say which entries do not fit
+        problem = f'{path} does not fit the model: {report.describe()}'
+    else:
+        problem = (f'{path}: neither a checkpoint of this model nor a release that converts '
+                   f'into it: {conversion_error}')
+    if not allow_partial:
+        raise SystemExit(f'{problem}; nothing evaluated (--allow-partial evaluates it anyway)')
+    print(f'--allow-partial: evaluating with the weights that fit: {problem}')
+
+
+def released_weights(cfg, path, allow_partial=False):
+    """A checkpoint that is not ours (a published release) converted in memory for the config's
+    model (classification/engine/released.py), or None for one of ours, which mmengine loads.
+    Memory-mapped: reading the names costs no copy of a large checkpoint."""
+    checkpoint = checkpoint_or_exit(path, mmap=True)
     try:
-        checkpoint = load_weights_only(path, mmap=True)
-    except RuntimeError:  # the legacy (non-zip) format cannot be memory-mapped
-        checkpoint = load_weights_only(path)
-    if isinstance(checkpoint, dict) and 'state_dict' not in checkpoint and 'model' in checkpoint:
-        raise SystemExit(f"{path} is a published classification checkpoint ('model' entry); "
-                         'convert it first: python tools/convert_checkpoint.py SRC DST '
-                         '--to classifier (or --to backbone for a detector/segmentor)')
+        state_dict, plan = weights_for(cfg, checkpoint)
+    except (ConversionError, KeyError, ValueError) as error:
+        refuse_unfit(cfg, checkpoint, path, allow_partial, error)
+        return None
+    if plan is None:
+        refuse_unfit(cfg, checkpoint, path, allow_partial)
+        return None
+    print(f'{path}: a released checkpoint, converted in memory\n{plan.describe()}')
+    return state_dict
+
+
+def load_converted(runner, state_dict):
+    """Loads the converted release into the model under test (inside DDP and TTA wrappers)."""
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    if isinstance(model, BaseTTAModel):
+        model = model.module
+    model.load_state_dict(state_dict, strict=True)
 
 
 def measure_throughput(runner, num_batches):
@@ -138,14 +177,17 @@ def main(argv=None):
     if not os.path.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
     cfg = launcher_config(args)
-    check_checkpoint_layout(args.checkpoint)
-    cfg.load_from = args.checkpoint
+    converted = released_weights(cfg, args.checkpoint, args.allow_partial)
+    cfg.load_from = None if converted is not None else args.checkpoint
     if args.show_dir:
         enable_pictures(cfg, args.show_dir)
     if args.tta:
         enable_tta(cfg)
     with process_group_closed_on_exit():
-        run_test(runner=build_runner(cfg), args=args, cfg=cfg)
+        runner = build_runner(cfg)
+        if converted is not None:
+            load_converted(runner, converted)
+        run_test(runner=runner, args=args, cfg=cfg)
 
 
 if __name__ == '__main__':

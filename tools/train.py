@@ -11,6 +11,7 @@ import os
 
 import torch
 from classification.engine import latest_complete_checkpoint, task_of
+from classification.engine.atomic_checkpoints import resume_problem
 from classification.engine.launch import (add_common_arguments, build_runner, launcher_config,
                                           process_group_closed_on_exit)
 
@@ -29,9 +30,9 @@ def parse_args(argv=None):
 
 
 def apply_resume(cfg, resume):
-    """``--resume CHECKPOINT`` resumes from that file; ``--resume`` alone from the newest intact
-    checkpoint of the work dir (a damaged last one is reported and the one before used), or
-    starts afresh when there is none."""
+    """``--resume CHECKPOINT`` resumes from that file if it is an intact training checkpoint;
+    ``--resume`` alone from the newest intact checkpoint of the work dir (a damaged last one is
+    reported and the one before used), or starts afresh when there is none."""
     if resume is None:
         return
     if resume == 'auto':
@@ -42,6 +43,8 @@ def apply_resume(cfg, resume):
         print(f'--resume: from {resume}')
     elif not os.path.isfile(resume):
         raise SystemExit(f'--resume: checkpoint not found: {resume}')
+    elif (problem := resume_problem(resume)) is not None:
+        raise SystemExit(f'--resume: {problem}')
     cfg.resume = True
     cfg.load_from = resume
 

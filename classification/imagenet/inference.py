@@ -7,14 +7,13 @@ and ImageNet mean/std, as the datasets' test transform)::
     predictor.topk('cat.jpg', k=5)       # [[(class index, probability), ...]] per image
     predictor.feature_maps('cat.jpg')    # NCHW maps of the four levels (strides 4..32)
 """
-import os
 
-import numpy as np
 import torch
 from PIL import Image
 from timm.data import create_transform
 
 from ..models import create_classifier, load_checkpoint
+from ..models.images import read_rgb
 
 # Published evaluation of each variant: (image size, centre-crop fraction); the 22k -> 1k
 # fine-tuned models are evaluated on the whole resized image.
@@ -26,22 +25,9 @@ EVALUATION = {
 
 
 def read_image(image):
-    """An RGB PIL image from a file path, a PIL image or a uint8 array (H, W, 3) RGB or (H, W)
-    grey."""
-    if isinstance(image, (str, os.PathLike)):
-        if not os.path.isfile(image):
-            raise FileNotFoundError(f'image file not found: {image}')
-        with Image.open(image) as opened:
-            return opened.convert('RGB')
-    if isinstance(image, np.ndarray):
-        if image.dtype != np.uint8 or not (image.ndim == 2 or image.shape[2:] == (3,)):
-            raise TypeError(f'an image array must be uint8 (H, W, 3) RGB or (H, W) grey, got '
-                            f'{image.dtype} {image.shape}')
-        image = Image.fromarray(image)
-    if not isinstance(image, Image.Image):
-        raise TypeError(f'expected an image file path, a PIL image or a numpy array, got '
-                        f'{type(image).__name__}')
-    return image.convert('RGB')
+    """An RGB PIL image from a file path, a PIL image or a numpy array (H, W, 3) RGB or (H, W)
+    grey, 8 bits or wider by the rule of ``classification.models.images``."""
+    return Image.fromarray(read_rgb(image))
 
 
 class Predictor:
@@ -72,6 +58,8 @@ class Predictor:
     def preprocess(self, images):
         """(N, 3, S, S) float batch of the images, resized, centre-cropped and normalised."""
         images = images if isinstance(images, (list, tuple)) else [images]
+        if not images:
+            raise ValueError('no images given (an empty list)')
         return torch.stack([self.transform(read_image(image)) for image in images])
 
     @torch.inference_mode()

@@ -24,6 +24,7 @@ BACKBONE_PREFIX = 'backbone.'
 # Our classification training model (classification.model) holds the network as `classifier`.
 CLASSIFIER_PREFIX = 'classifier.'
 STATE_DICT_KEYS = ('state_dict', 'model')
+BATCH_NORM_COUNTER = 'num_batches_tracked'
 
 
 def read_checkpoint(path):
@@ -39,9 +40,9 @@ def _strip(state_dict, prefix):
     return {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in state_dict.items()}
 
 
-def extract_state_dict(checkpoint, use_ema=False, logger='current'):
-    """The InternImage state dict inside any published checkpoint layout, with ``module.`` and
-    ``backbone.`` stripped. From a detector or segmentor only the backbone's entries are kept."""
+def released_state_dict(checkpoint, use_ema=False):
+    """The whole model's state dict inside any published checkpoint layout (``state_dict`` or
+    ``model``, or ``model_ema`` with ``use_ema``), with ``module.`` stripped."""
     if use_ema:
         if 'model_ema' not in checkpoint:
             raise KeyError(f"use_ema=True but the checkpoint has no 'model_ema' entry "
@@ -54,7 +55,13 @@ def extract_state_dict(checkpoint, use_ema=False, logger='current'):
         raise ValueError(f'no state dict found in the checkpoint: expected one of '
                          f'{STATE_DICT_KEYS} or a plain state dict, got non-tensor entries '
                          f'{not_tensors[:5]}')
-    state_dict = _strip(state_dict, WRAPPER_PREFIX)
+    return _strip(state_dict, WRAPPER_PREFIX)
+
+
+def extract_state_dict(checkpoint, use_ema=False, logger='current'):
+    """The InternImage state dict inside any published checkpoint layout, with ``module.`` and
+    ``backbone.`` stripped. From a detector or segmentor only the backbone's entries are kept."""
+    state_dict = released_state_dict(checkpoint, use_ema)
     for prefix in (BACKBONE_PREFIX, CLASSIFIER_PREFIX):
         if any(k.startswith(prefix) for k in state_dict):
             others = [k for k in state_dict if not k.startswith(prefix)]
@@ -115,18 +122,26 @@ class LoadReport(NamedTuple):
         return '; '.join(parts) if parts else 'all keys matched'
 
 
+def fit_report(own_shapes, state_dict):
+    """The LoadReport of ``state_dict`` for a model whose state dict has ``own_shapes``
+    (``{name: shape}``), computed without loading: tools check a checkpoint before use."""
+    ignored = [k for k in state_dict if k not in own_shapes and k.startswith(HEAD_PREFIXES)]
+    mismatched = [(k, tuple(v.shape), tuple(own_shapes[k])) for k, v in state_dict.items()
+                  if k in own_shapes and tuple(v.shape) != tuple(own_shapes[k])]
+    # a BatchNorm step counter is not a weight: torch fills in a missing one itself
+    missing = [k for k in own_shapes
+               if k not in state_dict and not k.endswith(BATCH_NORM_COUNTER)]
+    unexpected = [k for k in state_dict if k not in own_shapes and k not in ignored]
+    return LoadReport(missing, unexpected, mismatched, ignored)
+
+
 def load_state_dict_into(model, state_dict, strict=False, logger='current'):
     """Loads what fits, logs and returns a LoadReport; ``strict`` raises instead when anything
     is missing, unexpected or mismatched."""
-    own = model.state_dict()
-    ignored = [k for k in state_dict if k not in own and k.startswith(HEAD_PREFIXES)]
-    mismatched = [(k, tuple(v.shape), tuple(own[k].shape)) for k, v in state_dict.items()
-                  if k in own and v.shape != own[k].shape]
-    skipped = set(ignored) | {k for k, _, _ in mismatched}
-    result = model.load_state_dict({k: v for k, v in state_dict.items() if k not in skipped},
-                                   strict=False)
-    missing = [k for k in result.missing_keys if k not in skipped]
-    report = LoadReport(missing, list(result.unexpected_keys), mismatched, ignored)
+    report = fit_report({k: v.shape for k, v in model.state_dict().items()}, state_dict)
+    skipped = set(report.ignored) | {k for k, _, _ in report.mismatched}
+    model.load_state_dict({k: v for k, v in state_dict.items() if k not in skipped},
+                          strict=False)
     message = f'InternImage checkpoint into {type(model).__name__}: {report.describe()}'
     if strict and not report.clean:
         raise RuntimeError(message)

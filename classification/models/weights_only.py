@@ -10,11 +10,20 @@ its statistics methods, pickled as ``getattr(HistoryBuffer, 'mean')``. For that 
 ``getattr`` stays forbidden, and nothing that can run code on load is added.
 
 ``load_weights_only`` allows these types for its own call only (no global state);
-``classification.engine`` installs the same list for mmengine's own loads."""
+``classification.engine`` installs the same list for mmengine's own loads.
+
+Before unpickling, ``load_weights_only`` verifies the file (``zip_damage``): torch.save writes a
+zip archive whose members carry CRC-32 checksums, which torch's reader does not check, so a
+checkpoint with flipped bytes inside a tensor would otherwise load with wrong weights. Every
+entry point (our loader, mmengine's through ``classification.engine``, the tools) goes through
+this one function, so none uses a damaged file."""
 import contextlib
 import os
 import pickle
 import re
+import struct
+import warnings
+import zipfile
 
 import numpy as np
 import torch
@@ -70,21 +79,145 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint whose unpickling could run code (or needs types we do not allow)."""
 
 
-def load_weights_only(path, map_location='cpu', **load_options):
-    """``torch.load(path, weights_only=True)`` allowing ``checkpoint_globals``, with a clear
-    refusal of anything else (torch's own message suggests turning safe loading off)."""
+class DamagedCheckpointError(ValueError):
+    """A checkpoint file that is empty, truncated, corrupted or not a checkpoint at all."""
+
+    def __init__(self, path, why):
+        super().__init__(f'damaged checkpoint {path}: {why}')
+
+
+ZIP_MAGIC = b'PK\x03\x04'
+# torch.save before torch 1.6 (``_use_new_zipfile_serialization=False``) starts its files with
+# this pickled number; that format carries no checksums.
+LEGACY_MAGIC = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)
+PICKLE_PROTOCOLS = range(2, pickle.HIGHEST_PROTOCOL + 1)
+# torch's words for a refused global (as opposed to bytes it cannot parse).
+UNSAFE_GLOBAL = re.compile(r'unsupported GLOBAL|Unsupported global')
+# torch's words for tensors saved on a device this machine lacks (map_location fixes it).
+DEVICE_ERROR = 'Attempting to deserialize object on'
+# What zipfile and torch's readers raise on truncated or corrupted bytes (measured by feeding
+# them truncated and bit-flipped files), besides RuntimeErrors other than DEVICE_ERROR.
+CORRUPTION_ERRORS = (EOFError, IndexError, KeyError, ValueError, AssertionError, struct.error,
+                     NotImplementedError, zipfile.BadZipFile, OSError)
+
+
+def file_format(path):
+    """'zip' (torch.save), 'legacy' (torch.save before 1.6), 'pickle' (a plain pickle),
+    'empty' or 'other', from the first bytes of the file."""
+    with open(path, 'rb') as file:
+        head = file.read(len(LEGACY_MAGIC))
+    if not head:
+        return 'empty'
+    if head.startswith(ZIP_MAGIC):
+        return 'zip'
+    if LEGACY_MAGIC.startswith(head):  # also a legacy file cut inside its first bytes
+        return 'legacy'
+    if head[0] == pickle.PROTO[0] and len(head) > 1 and head[1] in PICKLE_PROTOCOLS:
+        return 'pickle'
+    return 'other'
+
+
+def zip_damage(path):
+    """Why the zip checkpoint at ``path`` is damaged, or None: every member is read and its
+    CRC-32 verified (flipped bytes in a tensor are caught only this way), and the archive must
+    be torch's (a ``<name>/data.pkl`` record)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()
+            names = archive.namelist()
+    except CORRUPTION_ERRORS as error:
+        return f'truncated or corrupted zip archive ({type(error).__name__}: {error})'
+    if broken is not None:
+        return f'member {broken} fails its CRC-32 check (the bytes changed after saving)'
+    if not any(name.count('/') == 1 and name.endswith('/data.pkl') for name in names):
+        return f'a zip archive but not a torch checkpoint (no data.pkl among {names[:3]})'
+    return None
+
+
+def refusal(path, error):
+    """The UnsafeCheckpointError for torch's weights-only ``error`` (its own message suggests
+    turning safe loading off)."""
+    found = re.search(r'(Unsupported[^\n]*|unsupported GLOBAL[^\n]*)', str(error))
+    refused = found.group(1) if found else str(error).splitlines()[0]
+    return UnsafeCheckpointError(
+        f'refused to load checkpoint {path}: it holds objects that weights-only loading does '
+        f'not allow ({refused}); unpickling them could run arbitrary code. If you trust its '
+        'source, load it once with torch.load(weights_only=False) and save its tensors again.')
+
+
+def read_damage(path, kind, error):
+    """The DamagedCheckpointError for a file whose bytes torch could not read."""
+    detail = re.search(r'WeightsUnpickler error: ([^\n]*)', str(error))
+    reason = detail.group(1) if detail else f"{type(error).__name__}: {str(error).split('. ')[0]}"
+    where = "torch's legacy format, which has no checksums" if kind == 'legacy' else 'the archive'
+    return DamagedCheckpointError(path, f'truncated or corrupted data in {where} ({reason})')
+
+
+def is_corruption(error):
+    """Whether torch's ``error`` comes from unreadable bytes, not from a device to map to."""
+    if isinstance(error, RuntimeError):
+        return DEVICE_ERROR not in str(error)
+    return isinstance(error, CORRUPTION_ERRORS)
+
+
+def check_format(path, kind):
+    """Raises for a file of ``kind`` that is not an intact torch checkpoint: an empty one, other
+    bytes or a zip archive failing ``zip_damage`` are damaged; a plain pickle is refused, as
+    weights-only loading cannot read it."""
+    if kind == 'empty':
+        raise DamagedCheckpointError(path, 'the file is empty (0 bytes)')
+    if kind == 'other':
+        with open(path, 'rb') as file:
+            head = file.read(16)
+        hint = '; a web page saved by a failed download?' if head.lstrip()[:1] == b'<' else ''
+        raise DamagedCheckpointError(
+            path, f'not a checkpoint: neither a zip archive written by torch.save nor a pickle '
+                  f'(it starts with {head!r}{hint})')
+    if kind == 'pickle':
+        raise UnsafeCheckpointError(
+            f'refused to load checkpoint {path}: it is a plain pickle, not a torch checkpoint; '
+            'weights-only loading cannot read it, and unpickling it could run arbitrary code. '
+            'If you trust its source, load it with torch.load(weights_only=False) and '
+            'torch.save its tensors.')
+    if kind == 'zip':
+        damage = zip_damage(path)
+        if damage is not None:
+            raise DamagedCheckpointError(path, damage)
+
+
+def unpickle(path, kind, map_location, mmap):
+    """torch.load of a verified file, allowing ``checkpoint_globals``. In an intact zip archive an
+    unpickling failure is content weights-only loading refuses; a legacy file has no checksums,
+    so there it may be damage, and a legacy file that loads does so with a warning."""
+    try:
+        with allowed_for_this_load(checkpoint_globals()):
+            checkpoint = torch.load(path, map_location=map_location, weights_only=True,
+                                    mmap=mmap and kind == 'zip')
+    except pickle.UnpicklingError as error:
+        if kind == 'zip' or UNSAFE_GLOBAL.search(str(error)):
+            raise refusal(path, error) from error
+        raise read_damage(path, kind, error) from error
+    except (RuntimeError, *CORRUPTION_ERRORS) as error:
+        if not is_corruption(error):
+            raise
+        raise read_damage(path, kind, error) from error
+    if kind == 'legacy':
+        warnings.warn(f'checkpoint {path} is in torch\'s legacy format, which has no '
+                      'checksums: its integrity cannot be verified (torch.save it again)')
+    return checkpoint
+
+
+def load_weights_only(path, map_location='cpu', mmap=False):
+    """The checkpoint dict at ``path``, verified (``check_format``) and unpickled weights-only
+    allowing ``checkpoint_globals``. ``mmap`` memory-maps the tensors of a zip checkpoint.
+    Raises DamagedCheckpointError or UnsafeCheckpointError, naming the file."""
     path = os.path.expanduser(os.fspath(path))
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
-    try:
-        with allowed_for_this_load(checkpoint_globals()):
-            return torch.load(path, map_location=map_location, weights_only=True,
-                              **load_options)
-    except pickle.UnpicklingError as error:
-        found = re.search(r'(Unsupported[^\n]*|unsupported GLOBAL[^\n]*)', str(error))
-        refused = found.group(1) if found else str(error).splitlines()[0]
-        raise UnsafeCheckpointError(
-            f'refused to load checkpoint {path}: it holds objects that weights-only loading '
-            f'does not allow ({refused}); unpickling them could run arbitrary code. If you '
-            'trust its source, load it once with torch.load(weights_only=False) and save its '
-            'tensors again.') from error
+    kind = file_format(path)
+    check_format(path, kind)
+    checkpoint = unpickle(path, kind, map_location, mmap)
+    if not isinstance(checkpoint, dict):
+        raise DamagedCheckpointError(path, f'it holds a {type(checkpoint).__name__}, not a '
+                                           'checkpoint (a dict of tensors or state dicts)')
+    return checkpoint
