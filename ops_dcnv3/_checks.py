@@ -3,11 +3,22 @@
 geometry's own values are checked when the Geometry is built (geometry.py)."""
 import torch
 
+from .geometry import TENSOR_ARGS
+
 SUPPORTED_DTYPES = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
+
+
+def check_types(input, offset, mask):
+    """Raises a TypeError naming the first argument that is not a tensor (a numpy array, None,
+    a list), before anything reads a tensor attribute of it."""
+    for name, value in zip(TENSOR_ARGS, (input, offset, mask)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f'dcnv3: {name} must be a torch.Tensor, got {type(value).__name__}')
 
 
 def check_tensors(input, offset, mask, geometry):
     """Raises a ValueError/TypeError naming the bad tensor; returns (H_out, W_out)."""
+    check_types(input, offset, mask)
     if input.dim() != 4:
         raise ValueError('dcnv3: input must be 4-D channels-last (N, H, W, C), got shape '
                          f'{tuple(input.shape)}')
@@ -20,6 +31,11 @@ def check_tensors(input, offset, mask, geometry):
             f'dcnv3: input of shape {tuple(input.shape)} has {input.shape[3]} channels in its last '
             f'dimension, expected group*group_channels = {geometry.group}*'
             f'{geometry.group_channels} = {channels} (is it channels-last NHWC?)')
+    if input.shape[1] == 0 or input.shape[2] == 0:
+        # as torch's convolutions: only the batch may be empty (an empty image would give an
+        # output of padding alone)
+        raise ValueError(f'dcnv3: input of shape {tuple(input.shape)} has an empty spatial '
+                         'dimension (H and W must be positive; only the batch N may be 0)')
     height_out, width_out = geometry.output_size(input.shape[1], input.shape[2])
     if height_out < 1 or width_out < 1:
         raise ValueError(f'dcnv3: input of size {input.shape[1]}x{input.shape[2]} is too small '

@@ -4,7 +4,7 @@ torch.compile and export can trace it, and autograd, registered once for every d
 import torch
 
 from . import _extension
-from ._checks import check_tensors
+from ._checks import check_tensors, check_types
 from .geometry import Geometry
 from .reference import dcnv3_reference_op
 
@@ -38,12 +38,24 @@ def dcnv3(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pa
 
 def dcnv3_op(input, offset, mask, geometry):
     """``dcnv3`` on a Geometry (validated when it was built), e.g. one a module keeps."""
+    check_types(input, offset, mask)  # before autocast reads their devices
     input, offset, mask = _autocast_inputs(input, offset, mask)
     check_tensors(input, offset, mask, geometry)
     if _extension.AVAILABLE:
         return torch.ops.ops_dcnv3.dcnv3(input, offset, mask, *geometry.op_args())
     _extension.warn_fallback()
     return dcnv3_reference_op(input, offset, mask, geometry)
+
+
+def _differentiable_grads(input, offset, mask, grad_output, geometry):
+    """The op's three gradients as a differentiable function of its inputs and grad_output, for
+    double backward (``create_graph=True``): the backward kernels have no derivative of their
+    own, so the gradients come from the reference, whose grid_sample has one. The same values
+    as the kernels (tests/test_dcnv3_op.py), slower; plain backward keeps the kernels."""
+    leaves = [t if t.requires_grad else t.detach().requires_grad_(True)
+              for t in (input, offset, mask)]
+    out = dcnv3_reference_op(*leaves, geometry)
+    return torch.autograd.grad(out, leaves, grad_output, create_graph=True)
 
 
 def _register():
@@ -65,8 +77,13 @@ def _register():
 
     def backward(ctx, grad_output):
         input, offset, mask = ctx.saved_tensors
-        grads = torch.ops.ops_dcnv3.dcnv3_backward(input, offset, mask, grad_output.contiguous(),
-                                                   *ctx.geometry_args)
+        if torch.is_grad_enabled():  # create_graph: the gradients must be differentiable too
+            grads = _differentiable_grads(input, offset, mask, grad_output,
+                                          Geometry.from_args(*ctx.geometry_args))
+        else:
+            grads = torch.ops.ops_dcnv3.dcnv3_backward(input, offset, mask,
+                                                       grad_output.contiguous(),
+                                                       *ctx.geometry_args)
         # the geometry is not differentiable
         return (*grads, *([None] * len(ctx.geometry_args)))
 

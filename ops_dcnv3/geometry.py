@@ -7,7 +7,10 @@ The dispatcher schema, the published Python signature and the TensorRT plugin st
 module defines their order once (``FLAT_ARGS``), and ``Geometry.from_args`` / ``op_args``
 convert between the flat form and the Geometry.
 """
+import numbers
 from dataclasses import dataclass, field
+
+import torch
 
 # The op's arguments: these tensors, then the geometry in the published flat order (which is
 # also the order of the published op's Python signature and the names of the TensorRT plugin's
@@ -16,15 +19,43 @@ TENSOR_ARGS = ('input', 'offset', 'mask')
 FLAT_ARGS = ('kernel_h', 'kernel_w', 'stride_h', 'stride_w', 'pad_h', 'pad_w', 'dilation_h',
              'dilation_w', 'group', 'group_channels', 'offset_scale', 'im2col_step',
              'remove_center')
-# The values that must be at least 1, checked in this order so that an error names the first bad
-# one.
-_POSITIVE = ('kernel_h', 'kernel_w', 'stride_h', 'stride_w', 'dilation_h', 'dilation_w', 'group',
-             'group_channels', 'im2col_step')
+# The values that must be integers, and of them those that must be at least 1, checked in this
+# order so that an error names the first bad one.
+_INTEGERS = ('kernel_h', 'kernel_w', 'stride_h', 'stride_w', 'pad_h', 'pad_w', 'dilation_h',
+             'dilation_w', 'group', 'group_channels', 'im2col_step')
+_POSITIVE = tuple(name for name in _INTEGERS if not name.startswith('pad'))
+_PAIRS = ('kernel', 'stride', 'pad', 'dilation')
+
+
+def is_integer(value):
+    """An int, numpy integer or traced SymInt; not a bool, nor a float with an integral value
+    (3.0 as a kernel size is a bug upstream, and the schema takes ints)."""
+    return isinstance(value, (numbers.Integral, torch.SymInt)) and not isinstance(value, bool)
 
 
 def output_length(size, kernel, stride, pad, dilation):
     """Output length along one axis (plain arithmetic, so an ONNX trace keeps ``size`` dynamic)."""
     return (size + 2 * pad - (dilation * (kernel - 1) + 1)) // stride + 1
+
+
+def _check_values(values):
+    """Raises a ValueError naming the first invalid flat value of ``values`` (FLAT_ARGS order)."""
+    for name in _INTEGERS:
+        if not is_integer(values[name]):
+            raise ValueError(f'dcnv3: {name} must be an integer, got {values[name]!r}')
+    for name in _POSITIVE:
+        if values[name] < 1:
+            raise ValueError(f'dcnv3: {name} must be positive, got {values[name]}')
+    for name in ('pad_h', 'pad_w'):
+        if values[name] < 0:
+            raise ValueError(f'dcnv3: {name} (padding) must be non-negative, got {values[name]}')
+    scale = values['offset_scale']
+    if not isinstance(scale, numbers.Real) or isinstance(scale, bool):
+        raise ValueError(f'dcnv3: offset_scale must be a real number, got {scale!r}')
+    kernel_h, kernel_w = values['kernel_h'], values['kernel_w']
+    if values['remove_center'] and (kernel_h != kernel_w or kernel_h % 2 == 0):
+        raise ValueError('dcnv3: remove_center needs a square kernel of odd size, got '
+                         f'{kernel_h}x{kernel_w}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,32 +80,25 @@ class Geometry:
     points: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        for name in ('kernel', 'stride', 'pad', 'dilation'):
+        for name in _PAIRS:
             value = getattr(self, name)
             if not (isinstance(value, tuple) and len(value) == 2):
                 raise ValueError(f'dcnv3: {name} must be a pair (h, w), got {value!r}')
-        (kernel_h, kernel_w), (stride_h, stride_w) = self.kernel, self.stride
-        (pad_h, pad_w), (dilation_h, dilation_w) = self.pad, self.dilation
-        remove_center = bool(self.remove_center)
-        args = (kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w,
-                self.group, self.group_channels, float(self.offset_scale), self.im2col_step,
-                remove_center)
-        if min(kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, self.group,
-               self.group_channels, self.im2col_step) < 1:
-            values = dict(zip(FLAT_ARGS, args))
-            name = next(name for name in _POSITIVE if values[name] < 1)
-            raise ValueError(f'dcnv3: {name} must be positive, got {values[name]}')
-        if pad_h < 0 or pad_w < 0:
-            raise ValueError('dcnv3: padding must be non-negative, got (pad_h, pad_w) = '
-                             f'({pad_h}, {pad_w})')
-        if remove_center and (kernel_h != kernel_w or kernel_h % 2 == 0):
-            raise ValueError('dcnv3: remove_center needs a square kernel of odd size, got '
-                             f'{kernel_h}x{kernel_w}')
+        values = dict(zip(FLAT_ARGS, (*self.kernel, *self.stride, *self.pad, *self.dilation,
+                                      self.group, self.group_channels, self.offset_scale,
+                                      self.im2col_step, self.remove_center)))
+        _check_values(values)
+        values.update({name: int(values[name]) for name in _INTEGERS})  # e.g. numpy ints
+        values.update(offset_scale=float(self.offset_scale),
+                      remove_center=bool(self.remove_center))
+        kernel_h, kernel_w = values['kernel_h'], values['kernel_w']
         set_field = object.__setattr__  # the dataclass is frozen
-        set_field(self, 'offset_scale', args[10])
-        set_field(self, 'remove_center', remove_center)
-        set_field(self, '_args', args)
-        set_field(self, 'points', kernel_h * kernel_w - (1 if remove_center else 0))
+        for name in _PAIRS:
+            set_field(self, name, (values[f'{name}_h'], values[f'{name}_w']))
+        for name in ('group', 'group_channels', 'offset_scale', 'remove_center', 'im2col_step'):
+            set_field(self, name, values[name])
+        set_field(self, '_args', tuple(values.values()))
+        set_field(self, 'points', kernel_h * kernel_w - (1 if self.remove_center else 0))
 
     @classmethod
     def from_args(cls, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,

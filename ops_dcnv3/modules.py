@@ -8,7 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .functional import dcnv3_op
-from .geometry import Geometry
+from .geometry import Geometry, is_integer
 from .reference import dcnv3_reference_op
 
 # im2col_step of the published module, which passes 256 to its op. Here it only sets how many
@@ -71,6 +71,31 @@ def softmax_over_points(logits):
     return exp / exp.sum(-1, keepdim=True)
 
 
+def check_module_args(**sizes):
+    """Raises a ValueError naming the first bad size of the module (given in signature order):
+    each must be an integer, positive (pad: non-negative), channels a multiple of group; and the
+    module predicts offsets and masks at the input resolution (a linear layer on the
+    depthwise view), so the op's output must have the input's size for every input size."""
+    for name, value in sizes.items():
+        minimum = 0 if name == 'pad' else 1
+        if not is_integer(value) or value < minimum:
+            raise ValueError(f'DCNv3: {name} must be an integer >= {minimum}, got {value!r}')
+    channels, group = sizes['channels'], sizes['group']
+    if channels % group != 0:
+        raise ValueError(f'DCNv3: channels ({channels}) must be divisible by group ({group})')
+    kernel_size, stride, pad, dilation = (sizes[name] for name in
+                                          ('kernel_size', 'stride', 'pad', 'dilation'))
+    if stride != 1 or 2 * pad != dilation * (kernel_size - 1):
+        raise ValueError(
+            f'DCNv3: stride={stride}, kernel_size={kernel_size} and pad={pad} (dilation='
+            f"{dilation}) give the op an output size other than the input's, but the module "
+            'predicts offsets and masks at the input size: it needs stride=1 and '
+            '2*pad == dilation*(kernel_size-1)')
+    if sizes['dw_kernel_size'] % 2 == 0:
+        raise ValueError('DCNv3: dw_kernel_size (default: kernel_size) must be odd, so that the '
+                         f"depthwise view keeps the input's size, got {sizes['dw_kernel_size']}")
+
+
 class DCNv3(nn.Module):
     """DCNv3 block: input/output projections around the deformable op, with offsets and
     softmax-normalised masks predicted from a depthwise-conv view of the input. NHWC in and out."""
@@ -82,14 +107,12 @@ class DCNv3(nn.Module):
                  dilation=1, group=4, offset_scale=1.0, act_layer='GELU', norm_layer='LN',
                  center_feature_scale=False, remove_center=False):
         super().__init__()
-        if channels % group != 0:
-            raise ValueError(f'DCNv3: channels ({channels}) must be divisible by group ({group})')
+        dw_kernel_size = kernel_size if dw_kernel_size is None else dw_kernel_size
+        check_module_args(channels=channels, kernel_size=kernel_size,
+                          dw_kernel_size=dw_kernel_size, stride=stride, pad=pad,
+                          dilation=dilation, group=group)
         if remove_center and kernel_size % 2 == 0:
             raise ValueError(f'DCNv3: remove_center needs an odd kernel_size, got {kernel_size}')
-        if center_feature_scale and stride != 1:
-            raise ValueError('DCNv3: center_feature_scale mixes input and output, so stride '
-                             f'must be 1, got {stride}')
-        dw_kernel_size = kernel_size if dw_kernel_size is None else dw_kernel_size
         self.channels = channels
         self.kernel_size = kernel_size
         self.dw_kernel_size = dw_kernel_size
@@ -132,6 +155,8 @@ class DCNv3(nn.Module):
             nn.init.zeros_(layer.bias)
 
     def forward(self, x):
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f'DCNv3: input must be a torch.Tensor, got {type(x).__name__}')
         if x.dim() != 4 or x.shape[-1] != self.channels:
             raise ValueError(f'DCNv3: expected channels-last input (N, H, W, {self.channels}), '
                              f'got shape {tuple(x.shape)}')
@@ -139,7 +164,8 @@ class DCNv3(nn.Module):
         x1 = self.dw_conv(x.permute(0, 3, 1, 2))
         offset = self.offset(x1).to(x_proj.dtype)
         mask = softmax_over_points(self.mask(x1).reshape(*x1.shape[:3], self.group, self.points))
-        mask = mask.reshape(*x1.shape[:3], -1).to(x_proj.dtype)
+        # the size spelled out: -1 is ambiguous for an empty batch
+        mask = mask.reshape(*x1.shape[:3], self.group * self.points).to(x_proj.dtype)
         y = self.core_op(x_proj, offset, mask, self.geometry)
         if self.center_feature_scale:
             scale = torch.sigmoid(F.linear(x1, self.center_feature_scale_proj_weight,

@@ -84,11 +84,10 @@ def dcnv3_reference(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w,
 
 def dcnv3_reference_op(input, offset, mask, geometry):
     """``dcnv3_reference`` on a Geometry, checked and chunked over the batch by im2col_step."""
-    height_out, width_out = check_tensors(input, offset, mask, geometry)
-    n, step = input.shape[0], geometry.im2col_step
-    if n == 0:
-        return input.new_empty(0, height_out, width_out, input.shape[3])
+    check_tensors(input, offset, mask, geometry)
+    step = geometry.im2col_step
+    # An empty batch is one empty chunk, so that its (empty) output stays on the autograd graph.
     chunks = [dcnv3_sample(input[start:start + step], offset[start:start + step],
                            mask[start:start + step], geometry)
-              for start in range(0, n, step)]
+              for start in range(0, max(input.shape[0], 1), step)]
     return chunks[0] if len(chunks) == 1 else torch.cat(chunks)

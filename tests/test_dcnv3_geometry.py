@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import pickle
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -92,6 +93,12 @@ INVALID = [
     ('pad_h', dict(pad_h=-1)), ('pad_w', dict(pad_w=-1)),
     ('remove_center', dict(kernel_h=2, kernel_w=2, remove_center=True)),
     ('remove_center', dict(kernel_h=3, kernel_w=5, remove_center=True)),
+    # the int values must be integers, not floats (even integral ones) or bools
+    ('kernel_h', dict(kernel_h=3.5)), ('stride_w', dict(stride_w=2.0)),
+    ('pad_h', dict(pad_h=1.0)), ('dilation_w', dict(dilation_w=False)),
+    ('group', dict(group=True)), ('group_channels', dict(group_channels='16')),
+    ('im2col_step', dict(im2col_step=None)), ('offset_scale', dict(offset_scale='2')),
+    ('offset_scale', dict(offset_scale=None)),
 ]
 
 
@@ -100,6 +107,15 @@ def test_invalid_values_raise_value_error_naming_the_field(field, values):
     valid = Geometry.from_args(*op_args()).named_args()
     with pytest.raises(ValueError, match=field):
         Geometry.from_args(**{**valid, **values})
+
+
+def test_numpy_integers_are_taken_as_ints():
+    """Sizes computed with numpy (e.g. from a config array) are integers: the Geometry keeps
+    them as Python ints, as the dispatcher schema takes them."""
+    geometry = Geometry.from_args(*(np.int64(v) if isinstance(v, int) else v
+                                    for v in op_args()))
+    assert geometry == Geometry.from_args(*op_args())
+    assert all(type(v) is int for v in geometry.op_args()[:10])
 
 
 def test_fields_must_be_pairs():
@@ -116,5 +132,5 @@ def test_module_builds_the_published_geometry_once():
     # a copied or pickled module (EMA, checkpoint of the whole model) keeps its geometry
     assert copy.deepcopy(module).geometry == module.geometry
     assert pickle.loads(pickle.dumps(module.geometry)) == module.geometry
-    with pytest.raises(ValueError, match='stride_h'):
+    with pytest.raises(ValueError, match='DCNv3: stride must be an integer >= 1, got 0'):
         DCNv3(channels=32, group=4, stride=0)

@@ -142,3 +142,65 @@ print('fallback ok')
                             text=True, env={**os.environ, 'PYTHONPATH': str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert 'fallback ok' in result.stdout
+
+
+def assert_empty_batch_runs(model, image_shape):
+    """An empty batch gives outputs of the shapes a batch of two gives, with N = 0, and a
+    backward that leaves zero gradients of the input's shape and of every parameter."""
+    x = torch.zeros(0, *image_shape, requires_grad=True)
+    expected = [(0, *o.shape[1:]) for o in flat_outputs(model(torch.zeros(2, *image_shape)))]
+    outputs = flat_outputs(model(x))
+    assert [tuple(o.shape) for o in outputs] == expected
+    sum(o.sum() for o in outputs).backward()
+    assert x.grad.shape == x.shape
+    for name, p in model.named_parameters():
+        assert p.grad is None or torch.all(p.grad == 0), name
+
+
+def flat_outputs(out):
+    """A tensor or (nested) tuples of tensors as one list."""
+    if isinstance(out, torch.Tensor):
+        return [out]
+    return [t for item in out for t in flat_outputs(item)]
+
+
+@pytest.mark.parametrize('module_type', [
+    pytest.param(DCNv3, marks=needs_extension), DCNv3_pytorch])
+@pytest.mark.parametrize('options', [dict(), dict(center_feature_scale=True, remove_center=True)])
+def test_module_runs_an_empty_batch(module_type, options):
+    assert_empty_batch_runs(perturbed(module_type(channels=16, group=2, **options)), (5, 6, 16))
+
+
+def empty_batch_models():
+    """Tiny versions of every model family: the conv-head and CLIP-head classifiers, the
+    backbone, and the composite (CB) backbone."""
+    from classification.models import create_backbone, create_classifier
+    from detection.cb_internimage import CBInternImage
+    trunk = dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8))
+    h_trunk = dict(trunk, level2_post_norm_block_ids=(0,))
+    return {'classifier-T': create_classifier('internimage_t', **trunk),
+            'classifier-H': create_classifier('internimage_h', **h_trunk),
+            'backbone-T': create_backbone('internimage_t', **trunk),
+            'backbone-H': create_backbone('internimage_h', **h_trunk),
+            'cb-backbone': CBInternImage(**trunk)}
+
+
+@needs_extension
+def test_every_model_runs_an_empty_batch():
+    for name, model in empty_batch_models().items():
+        try:
+            assert_empty_batch_runs(model, (3, 32, 32))
+        except Exception as exc:
+            raise AssertionError(f'{name}: {exc}') from exc
+
+
+def test_head_pixel_shuffle_is_torchs():
+    """The CLIP head's own PixelShuffle (torch's backward breaks on an empty batch) gives
+    torch's values and gradients."""
+    from classification.models.heads import PixelShuffle
+    x = torch.randn(2, 12, 3, 5, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(2, 3, 6, 10, dtype=torch.float64)
+    ours, = torch.autograd.grad((PixelShuffle(2)(x) * weight).sum(), x)
+    reference, = torch.autograd.grad((torch.nn.PixelShuffle(2)(x) * weight).sum(), x)
+    torch.testing.assert_close(PixelShuffle(2)(x), torch.nn.PixelShuffle(2)(x), rtol=0, atol=0)
+    torch.testing.assert_close(ours, reference, rtol=0, atol=0)

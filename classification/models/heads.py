@@ -23,12 +23,24 @@ def build_conv_head(in_channels, act_layer='GELU'):
         build_act_layer(act_layer))
 
 
+class PixelShuffle(nn.PixelShuffle):
+    """nn.PixelShuffle as a reshape and a permute, whose gradients autograd derives: torch's
+    own backward of pixel_shuffle returns a wrongly shaped gradient for an empty batch
+    (torch 2.14), so the H/G head could not run backward on an empty batch."""
+
+    def forward(self, x):
+        n, channels, height, width = x.shape
+        r = self.upscale_factor
+        x = x.reshape(n, channels // (r * r), r, r, height, width).permute(0, 1, 4, 2, 5, 3)
+        return x.reshape(n, channels // (r * r), height * r, width * r)
+
+
 def build_clip_token_convs(num_features):
     """The two 1x1 convs that bring level 3 (upsampled by pixel shuffle) and level 2 to the same
     1024-channel stride-16 token map."""
     from_level3 = nn.Sequential(
         nn.Conv2d(num_features, CLIP_TOKEN_DIM * CLIP_UPSAMPLE ** 2, 1),
-        nn.PixelShuffle(CLIP_UPSAMPLE))
+        PixelShuffle(CLIP_UPSAMPLE))
     from_level2 = nn.Conv2d(num_features // 2, CLIP_TOKEN_DIM, 1)
     return from_level3, from_level2
 

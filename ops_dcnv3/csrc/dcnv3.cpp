@@ -18,6 +18,14 @@ void check_same_layout(const at::Tensor& t, const char* name, const at::Tensor& 
               c10::IntArrayRef(expected), " (N, H_out, W_out, channels), got ", t.sizes());
 }
 
+// As Python's floor division (geometry.py): C++ truncates a negative span towards zero, which
+// gave an input smaller than the kernel an output of 1 instead of "too small".
+int64_t output_length(int64_t size, int64_t kernel, int64_t stride, int64_t pad,
+                      int64_t dilation) {
+  const int64_t span = size + 2 * pad - (dilation * (kernel - 1) + 1);
+  return span < 0 ? 0 : span / stride + 1;
+}
+
 }  // namespace
 
 Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
@@ -66,8 +74,8 @@ Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const 
   TORCH_CHECK(g.height_in > 0 && g.width_in > 0, "dcnv3: input of shape ", input.sizes(),
               " has an empty spatial dimension (H and W must be positive; only the batch N may "
               "be 0)");
-  g.height_out = (g.height_in + 2 * pad_h - (dilation_h * (kernel_h - 1) + 1)) / stride_h + 1;
-  g.width_out = (g.width_in + 2 * pad_w - (dilation_w * (kernel_w - 1) + 1)) / stride_w + 1;
+  g.height_out = output_length(g.height_in, kernel_h, stride_h, pad_h, dilation_h);
+  g.width_out = output_length(g.width_in, kernel_w, stride_w, pad_w, dilation_w);
   TORCH_CHECK(g.height_out > 0 && g.width_out > 0, "dcnv3: input of size ", g.height_in, "x",
               g.width_in, " is too small for the kernel, padding and dilation (output ",
               g.height_out, "x", g.width_out, ")");
