@@ -4,6 +4,7 @@ recipe (the published configs' values) to the optimizer, schedule and model."""
 import copy
 import functools
 import glob
+import json
 from pathlib import Path
 
 import pytest
@@ -63,9 +64,9 @@ def test_every_config_is_found():
 # evaluation/checkpoint interval, train dataset type, evaluator type)
 TRANSFERS = {
     'dino_4scale_cbinternimage_h_objects365_lvis_val_ss':
-        ('lvis', 1203, 1e-4, 80000, 500, 'ClassBalancedDataset', 'LVISMetric'),
+        ('lvis', 1203, 1e-4, 80000, 500, 'ClassBalancedDataset', 'LVISNumpy2Metric'),
     'dino_4scale_cbinternimage_h_objects365_lvis_minival_ss':
-        ('lvis', 1203, 1e-4, 80000, 500, 'ClassBalancedDataset', 'LVISMetric'),
+        ('lvis', 1203, 1e-4, 80000, 500, 'ClassBalancedDataset', 'LVISNumpy2Metric'),
     'dino_4scale_cbinternimage_h_objects365_openimages_ss':
         ('openimages', 601, 1e-4, 100000, 2000, 'OpenImagesDataset', 'OpenImagesMetric'),
     'dino_4scale_cbinternimage_h_objects365_voc07':
@@ -131,6 +132,47 @@ def test_transfer_evaluation_sets_are_the_published_ones():
     assert voc07.test_evaluator.eval_mode == '11points'
     assert voc12.val_dataloader.dataset.ann_file == 'VOC2007/ImageSets/Main/test.txt'
     assert voc12.test_dataloader.dataset.ann_file == 'VOC2012test/ImageSets/Main/test.txt'
+
+
+LVIS_CONFIGS = sorted(name for name, transfer in TRANSFERS.items() if transfer[0] == 'lvis')
+
+
+def lvis_metric(name, tmp_path):
+    """The config's own LVIS evaluator (mmdet's metric, run on numpy 2; the lvis package,
+    requirements.txt) on a one-image LVIS v1 annotation file: a frequent class with one box, a
+    rare class without any."""
+    from mmdet.registry import METRICS
+    annotations = dict(
+        images=[dict(id=7, height=40, width=50, file_name='7.jpg', neg_category_ids=[],
+                     not_exhaustive_category_ids=[])],
+        annotations=[dict(id=1, image_id=7, category_id=1, bbox=[5, 5, 20, 10], area=200)],
+        categories=[dict(id=1, name='cup', frequency='f'), dict(id=2, name='yak', frequency='r')])
+    ann_file = tmp_path / 'lvis.json'
+    ann_file.write_text(json.dumps(annotations))
+    init_default_scope('mmdet')
+    metric = METRICS.build(dict(load(f'lvis/{name}.py').test_evaluator, ann_file=str(ann_file)))
+    metric.dataset_meta = dict(classes=('cup', 'yak'))
+    # a wrong box of the class scored above the right one: AP50 0.5
+    metric.process({}, [dict(img_id=7, ori_shape=(40, 50), pred_instances=dict(
+        bboxes=torch.tensor([[15., 5., 35., 15.], [5., 5., 25., 15.]]),
+        scores=torch.tensor([0.95, 0.9]), labels=torch.tensor([0, 0])))])
+    return metric
+
+
+@pytest.mark.parametrize('name', LVIS_CONFIGS)
+def test_lvis_configs_build_their_metric_on_lvis_annotations(name, tmp_path):
+    metric = lvis_metric(name, tmp_path)
+    assert type(metric).__name__ == 'LVISNumpy2Metric' and metric.metrics == ['bbox']
+    assert metric._lvis_api.get_cat_ids() == [1, 2] and metric._lvis_api.get_img_ids() == [7]
+    (ground_truth, prediction), = metric.results
+    assert ground_truth['img_id'] == 7 and prediction['labels'].tolist() == [0, 0]
+
+
+def test_lvis_metric_computes_box_ap_on_numpy2(tmp_path):
+    """lvis 0.5.3 calls np.float, which numpy 2 removed (detection/lvis_metric.py)."""
+    metric = lvis_metric(LVIS_CONFIGS[0], tmp_path)
+    result = metric.compute_metrics(metric.results)
+    assert (result['bbox_AP50'], result['bbox_APf']) == (0.5, result['bbox_AP'])
 
 
 @pytest.mark.parametrize('path', [p for p in CONFIGS if p.endswith('_fsdp.py')], ids=config_id)

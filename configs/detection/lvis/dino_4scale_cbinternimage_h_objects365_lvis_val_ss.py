@@ -4,7 +4,8 @@
 # system's model and optimizer (lr 1e-4, weight decay 1e-4, layer decay 0.94, offsets 1e-3,
 # clipping 0.1, 500 warm-up iterations, constant lr) on mmdet's LVISV1Dataset, class-balanced
 # resampling (threshold 1e-3) as published, 80k iterations, evaluation and checkpoints every 500
-# (the last 10 kept). mmdet's LVISMetric (needs the `lvis` package). Not reproduced: the
+# (the last 10 kept). mmdet's LVISMetric (the `lvis` package; detection.LVISNumpy2Metric runs it
+# on numpy 2). Not reproduced: the
 # published head's federated loss and SNIP training options (mmdet 3.3's DINO has neither).
 _base_ = ['../coco/dino_4scale_cbinternimage_h_o365_coco.py',
           '../../_base_/detection/dino_o365_transfer.py']
@@ -22,7 +23,7 @@ train_dataloader = dict(_delete_=True, **_base_.transfer_train_loader, dataset=d
 val_dataloader = dict(_delete_=True, **_base_.transfer_test_loader, dataset=dict(
     lvis, ann_file=val_ann, test_mode=True, pipeline=_base_.transfer_test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='LVISMetric', ann_file=data_root + val_ann,
+val_evaluator = dict(_delete_=True, type='LVISNumpy2Metric', ann_file=data_root + val_ann,
                      metric='bbox')
 test_evaluator = val_evaluator
 
