@@ -9,13 +9,19 @@ from .geometry import Geometry
 from .reference import dcnv3_reference_op
 
 
+@torch.compiler.assume_constant_result
+def _has_autocast(device_type):
+    """Whether the device type has autocast at all (the meta device has not). A constant of the
+    device type, so that torch.compile need not trace the C++ query (torch 2.11 cannot)."""
+    return torch.amp.is_autocast_available(device_type)
+
+
 def _autocast_inputs(input, offset, mask):
     """Under autocast the linear projections feeding the op return the autocast dtype while the
     softmax-normalised mask stays float32; the op then runs in the autocast dtype, as matmuls
     do. Outside autocast mixed dtypes stay an error (check_tensors)."""
     device_type = input.device.type
-    if not (torch.amp.is_autocast_available(device_type)  # e.g. the meta device is not
-            and torch.is_autocast_enabled(device_type)):
+    if not (_has_autocast(device_type) and torch.is_autocast_enabled(device_type)):
         return input, offset, mask
     dtype = torch.get_autocast_dtype(device_type)
     return input.to(dtype), offset.to(dtype), mask.to(dtype)

@@ -41,7 +41,25 @@ def test_cuda_gradcheck_float64(remove_center):
         n=2, height=5, width=4, group=2, group_channels=3, remove_center=remove_center,
         offset_range=3.0)]
     args = op_args(group=2, group_channels=3, offset_scale=1.5, remove_center=remove_center)
-    assert torch.autograd.gradcheck(lambda *t: dcnv3(*t, *args), inputs, eps=1e-6, atol=1e-6)
+    # nondet_tol: the atomics add the input gradient in any order (1e-12 is far below a wrong
+    # gradient and far above float64 reordering)
+    assert torch.autograd.gradcheck(lambda *t: dcnv3(*t, *args), inputs, eps=1e-6, atol=1e-6,
+                                    nondet_tol=1e-12)
+
+
+def test_cuda_backward_is_refused_under_deterministic_algorithms():
+    inputs = [t.cuda().requires_grad_(True) for t in make_inputs(dtype=torch.float32)]
+    out = dcnv3(*inputs, *op_args())
+    previous = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        out.sum().backward()
+    except RuntimeError as error:
+        assert 'ops_dcnv3::dcnv3_backward on CUDA' in str(error), error
+    else:
+        raise AssertionError('the backward ran under use_deterministic_algorithms(True)')
+    finally:
+        torch.use_deterministic_algorithms(previous)
 
 
 @parametrize('gc', [1025, 2048])
@@ -82,8 +100,12 @@ def test_cuda_compile_fullgraph():
     module = ops_dcnv3.DCNv3(channels=32, group=4).cuda()
     x = torch.randn(2, 8, 8, 32, device='cuda')
     expected = module(x)
-    torch.testing.assert_close(torch.compile(module, fullgraph=True)(x), expected, rtol=1e-4,
-                               atol=1e-5)
+    compiled = torch.compile(module, fullgraph=True)
+    torch.testing.assert_close(compiled(x), expected, rtol=1e-4, atol=1e-5)
+    with torch.autocast('cuda', dtype=torch.bfloat16):  # how the recipes train
+        expected, out = module(x), compiled(x)
+    assert out.dtype == torch.bfloat16
+    torch.testing.assert_close(out, expected, rtol=2e-2, atol=2e-2)
 
 
 if __name__ == '__main__':

@@ -65,3 +65,19 @@ def test_grid_stride_loops_give_the_same_results_on_a_small_grid(host, monkeypat
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
 def test_host_cuda_kernels_non_finite_offsets_and_masks(host, dtype):
     check_non_finite(host, 'cpu', dtype)
+
+
+def test_host_cuda_backward_is_refused_under_deterministic_algorithms(host):
+    """The CUDA backward's atomics make its input gradient run-to-run different in the last
+    bits; like torch's own atomic ops it refuses to run when determinism is asked for."""
+    inputs = make_inputs(dtype=torch.float32)
+    grad_output = torch.ones_like(host.dcnv3(*inputs, *op_args()))
+    previous = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(True)
+    try:
+        with pytest.raises(RuntimeError, match='ops_dcnv3::dcnv3_backward on CUDA'):
+            host.dcnv3_backward(*inputs, grad_output, *op_args())
+    finally:
+        torch.use_deterministic_algorithms(previous)
+    assert all(t.isfinite().all() for t in host.dcnv3_backward(*inputs, grad_output,
+                                                                *op_args()))

@@ -6,8 +6,10 @@
 # when it is installed, else the file's own runner), the CUDA op benchmark (ours vs the
 # reference at the T/B/L stage shapes, fp32 and bf16, forward and forward+backward, memory
 # throughput against the copy bandwidth) and one bf16 training step of InternImage-T at batch
-# 16, 224x224 (needs mmengine, which the model's base class comes from). Everything it prints
-# goes to REPORT_DIR/gpu_check.txt, which ends with what it could not do. It keeps within 6
+# 16, 224x224 (needs mmengine, which the model's base class comes from), then, with the time
+# left, compute-sanitizer's memcheck and initcheck over the op-test cases
+# (tests/run_cuda_cases.py). Everything it prints goes to REPORT_DIR/gpu_check.txt, which ends
+# with what it could not do. It keeps within 6
 # minutes (each step gets a share of what is left). Without a GPU it says so and still builds
 # the CPU kernels and runs the CPU op tests, so that it cannot rot unnoticed
 # (tests/test_gpu_check.py runs it). Exit status: 1 when a step failed, 0 otherwise.
@@ -129,9 +131,21 @@ if [ -n "$GPU_ARCH" ]; then
     else
         not_done "InternImage-T training step: mmengine is not installed (the model needs it)"
     fi
+    # Out-of-bounds and uninitialised reads in the kernels, at the op tests' shapes.
+    SANITIZER="$(dirname "$NVCC")/compute-sanitizer"
+    [ -x "$SANITIZER" ] || SANITIZER="$(command -v compute-sanitizer)"
+    if [ -n "$SANITIZER" ]; then
+        for tool in memcheck initcheck; do
+            step "compute-sanitizer $tool" 60 "$SANITIZER" --tool "$tool" --error-exitcode 1 \
+                --print-limit 20 "$PY" tests/run_cuda_cases.py
+        done
+    else
+        not_done "compute-sanitizer checks: compute-sanitizer is not installed"
+    fi
 else
     not_done "CUDA op benchmark: no GPU"
     not_done "InternImage-T training step: no GPU"
+    not_done "compute-sanitizer checks: no GPU"
 fi
 
 say "finished in $SECONDS s"

@@ -10,6 +10,7 @@
 // Exactly one translation unit includes it (it defines forward_cuda and backward_cuda).
 #pragma once
 
+#include <ATen/Context.h>
 #include <ATen/Dispatch.h>
 #include <ATen/OpMathType.h>
 
@@ -191,6 +192,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cuda(const at::Tensor& i
   auto grad_mask = at::zeros_like(mask);
   const int64_t total = mask.numel();  // one thread per (pixel, group, point)
   if (total > 0 && input.numel() > 0) {
+    // The atomics sum the input gradient in no fixed order, so it differs between runs in the
+    // last bits: torch.use_deterministic_algorithms(True) makes this an error, as for torch's own
+    // atomic-scatter ops.
+    at::globalContext().alertNotDeterministic("ops_dcnv3::dcnv3_backward on CUDA");
     AT_DISPATCH_FLOATING_TYPES_AND2(
         at::kBFloat16, at::kHalf, input.scalar_type(), "dcnv3_backward_cuda", [&] {
           using acc_t = at::opmath_type<scalar_t>;
