@@ -2,7 +2,11 @@
 forward, cross-entropy, backward and AdamW step under bf16 autocast, as the published recipes
 train. Prints the median step time, images/s and the peak GPU memory.
 
-    python benchmarks/bench_train_step.py [--batch 16] [--size 224] [--steps 5]
+    python benchmarks/bench_train_step.py [--batch 16] [--size 224] [--steps 5] [--profile]
+
+--profile then runs three more steps under torch.profiler and prints where the GPU time goes
+(the kernels with the most GPU time) and how busy the GPU was: a step whose GPU time is far
+below its wall time is bound by the host's kernel launches, not by the kernels.
 """
 import argparse
 import statistics
@@ -10,6 +14,8 @@ import time
 
 import torch
 import torch.nn.functional as F
+from torch.autograd import DeviceType
+from torch.profiler import ProfilerActivity, profile
 
 from classification.models import internimage_t
 
@@ -32,12 +38,30 @@ def timed_step_s(step):
     return time.perf_counter() - start
 
 
+def print_profile(step, step_s, steps=3, rows=15):
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(steps):
+            step()
+        torch.cuda.synchronize()
+    events = prof.key_averages()
+    # GPU-side events only (kernels, copies), not the annotations that span them
+    kernel_us = sum(e.self_device_time_total for e in prof.events()
+                    if e.device_type == DeviceType.CUDA
+                    and not getattr(e, 'is_user_annotation', False)) / steps
+    launches = sum(e.count for e in events if e.key in ('cudaLaunchKernel', 'cuLaunchKernel',
+                                                        'cudaLaunchKernelExC')) / steps
+    print(f'profile: GPU busy {kernel_us / 1e3:.1f} ms of the {step_s * 1e3:.1f} ms step '
+          f'({kernel_us / 1e6 / step_s:.0%}), {launches:.0f} kernel launches per step')
+    print(events.table(sort_by='self_device_time_total', row_limit=rows, max_name_column_width=60))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--batch', type=int, default=16)
     parser.add_argument('--size', type=int, default=224)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--steps', type=int, default=5)
+    parser.add_argument('--profile', action='store_true', help='then profile three steps')
     args = parser.parse_args()
     if not torch.cuda.is_available():
         raise SystemExit('bench_train_step.py needs a GPU')
@@ -60,6 +84,8 @@ def main():
           f'AdamW; median of {args.steps} steps after {args.warmup} warm-up')
     print(f'step {seconds * 1e3:.1f} ms, {args.batch / seconds:.1f} images/s, '
           f'peak memory {peak:.2f} GiB')
+    if args.profile:
+        print_profile(step, seconds)
 
 
 if __name__ == '__main__':

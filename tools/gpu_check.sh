@@ -127,7 +127,7 @@ if [ -n "$GPU_ARCH" ]; then
     step "CUDA op benchmark" 110 "$PY" benchmarks/bench_dcnv3_op.py --device cuda \
         --dtypes float32 bfloat16 --repeat 3
     if "$PY" -c 'import mmengine' 2> /dev/null; then
-        step "InternImage-T training step" 60 "$PY" benchmarks/bench_train_step.py --batch 16
+        step "InternImage-T training step" 60 "$PY" benchmarks/bench_train_step.py --batch 16 --profile
     else
         not_done "InternImage-T training step: mmengine is not installed (the model needs it)"
     fi
