@@ -4,10 +4,11 @@ InternImage trunks behind the published 65.4 mAP DINO system, which mmdet 3.3 do
 The assisting trunk runs first; every level output of it is mapped to each lower level's width
 (1x1 convolution), resized to that level's size and summed (dense higher-level composition).
 The lead trunk (built without a stem) starts from the assisting trunk's stem output and adds,
-before each of its levels, that sum times a zero-initialised per-channel scale, so training
-starts from the plain backbone. Both trunks run the trunk's own level loop. Parameter names
-follow the published release (``cb_modules.{0,1}``, ``cb_modules.1.gamma{i}``,
-``cb_linears.{i}.{j}``), so the backbone part of its checkpoints loads."""
+before each of its levels, that sum times a zero-initialised per-channel scale (rounded to
+float16 as published), so training starts from the plain backbone. Both trunks run the
+trunk's own level loop. Parameter names follow the published release (``cb_modules.{0,1}``,
+``cb_modules.1.gamma{i}``, ``cb_linears.{i}.{j}``), so the backbone part of its checkpoints
+loads."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -32,7 +33,11 @@ class CompositeLeadTrunk(InternImageTrunk):
             self.register_parameter(f'gamma{i}', nn.Parameter(torch.zeros(channels)))
 
     def scaled(self, composite_inputs):
-        return [getattr(self, f'gamma{i}') * c for i, c in enumerate(composite_inputs)]
+        """Each composite input times its scale rounded to float16, as the published
+        ``_InternImage.forward`` computes it (``gamma.half() * cb_feats``; the product takes
+        the wider dtype), so released models give the published outputs exactly (unrounded:
+        ~2e-4 relative on the lead maps, tests/test_published_composition.py)."""
+        return [getattr(self, f'gamma{i}').half() * c for i, c in enumerate(composite_inputs)]
 
 
 def composite_connections(level_channels):

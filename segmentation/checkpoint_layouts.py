@@ -28,7 +28,7 @@ ENCODER_DECODER = Layout('mmseg 0.x UperNet / SegFormer head',
 MASK2FORMER = Layout('published Mask2Former (mmdet 2.x layers)',
                      keep('backbone') + MASK2FORMER_HEAD_RULES)
 LAYOUTS = {'UPerHead': ENCODER_DECODER, 'SegformerHead': ENCODER_DECODER,
-           'Mask2FormerHead': MASK2FORMER}
+           'InternImageMask2FormerHead': MASK2FORMER}
 
 
 def layout_for(model_cfg, source_names):

@@ -237,7 +237,8 @@ def test_multi_scale_test_scales_the_single_scale_size(name, test_scale):
 def test_mask2former_h_has_the_published_head():
     cfg = load(f'{ADE}mask2former_internimage_h_896_80k_cocostuff2ade20k.py')
     head = cfg.model.decode_head
-    assert (head.type, head.feat_channels, head.num_queries) == ('Mask2FormerHead', 1024, 200)
+    assert (head.type, head.feat_channels, head.num_queries) == (
+        'InternImageMask2FormerHead', 1024, 200)
     decoder_layer = head.transformer_decoder.layer_cfg
     assert decoder_layer.self_attn_cfg.num_heads == decoder_layer.cross_attn_cfg.num_heads == 32
     assert decoder_layer.ffn_cfg.feedforward_channels == 4096

@@ -1,4 +1,5 @@
-# Mask2Former (mmseg's Mask2FormerHead on mmdet's pixel decoder and transformer decoder) on an
+# Mask2Former (mmseg's Mask2FormerHead on mmdet's pixel decoder and transformer decoder, with the
+# published test-time scores: segmentation.InternImageMask2FormerHead) on an
 # InternImage backbone, in Mask2Former's standard size (256-d features and queries, 8 attention
 # heads, 100 queries, 6 deformable-attention encoder layers on levels 1-3, 9 decoder layers) with
 # its losses and Hungarian matching costs (class 2.0 with no-object weight 0.1, mask BCE 5.0,
@@ -13,8 +14,7 @@ model = dict(
         test_cfg=dict(size_divisor=32)),
     backbone=dict(type='InternImage'),
     decode_head=dict(
-        type='Mask2FormerHead',
-        strides=[4, 8, 16, 32],
+        type='InternImageMask2FormerHead',
         feat_channels=256,
         out_channels=256,
         num_queries=100,
