@@ -48,10 +48,11 @@ def test_packages_import_only_downwards(folder):
     assert not bad, bad
 
 
-# mmengine.model itself imports torch's FSDP (its wrappers), so the probe imports it first and
-# asks what importing our module adds.
+# mmengine.model itself imports torch's FSDP (its wrappers), and torch._dynamo (imported by the
+# op's torch.compiler decorator) adds its own class to torch's safe globals, so the probe imports
+# both first and asks what importing our module adds.
 STATE_PROBE = '''
-import sys, torch, mmengine.model
+import sys, torch, torch._dynamo, mmengine.model
 from mmengine.fileio.backends import backends
 from mmengine.runner.checkpoint import CheckpointLoader
 before = (list(torch.serialization.get_safe_globals()), dict(CheckpointLoader._schemes),
