@@ -172,6 +172,15 @@ def run_test(runner, args, cfg):
     print(f'metrics written to {path}')
 
 
+def evaluate(cfg, args, converted):
+    """Builds the runner, loads a converted release into it, and tests; the runner is gone
+    when this returns (process_group_closed_on_exit)."""
+    runner = build_runner(cfg)
+    if converted is not None:
+        load_converted(runner, converted)
+    run_test(runner=runner, args=args, cfg=cfg)
+
+
 def main(argv=None):
     args = parse_args(argv)
     if not os.path.isfile(args.checkpoint):
@@ -184,10 +193,7 @@ def main(argv=None):
     if args.tta:
         enable_tta(cfg)
     with process_group_closed_on_exit():
-        runner = build_runner(cfg)
-        if converted is not None:
-            load_converted(runner, converted)
-        run_test(runner=runner, args=args, cfg=cfg)
+        evaluate(cfg, args, converted)
 
 
 if __name__ == '__main__':

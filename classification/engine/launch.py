@@ -3,6 +3,7 @@ common arguments, the config with its command-line overrides and work dir, and d
 on CPUs."""
 import argparse
 import contextlib
+import gc
 import os
 import subprocess
 
@@ -142,12 +143,21 @@ def build_runner(cfg):
 
 @contextlib.contextmanager
 def process_group_closed_on_exit():
-    """Closes the distributed process group when the launcher is done. Left to the interpreter's
-    teardown, gloo's threads are sometimes destroyed while still running ('terminate called
-    without an active exception'), which aborts a rank after its work has finished and turns a
-    successful run into a failed one."""
+    """Closes the distributed process group when the launcher is done, while the interpreter is
+    fully alive. Left to the interpreter's teardown, gloo's threads are sometimes destroyed
+    while still running ('terminate called without an active exception'), which aborts a rank
+    after its work has finished and turns a successful run into a failed one. The runner lives
+    in reference cycles after its last use, and its DDP wrapper holds the group, so the cycles
+    are collected first (the body must keep no reference to the runner); after success the
+    ranks then meet at a barrier, so that none closes its connections while another still uses
+    them."""
+    succeeded = False
     try:
         yield
+        succeeded = True
     finally:
         if torch.distributed.is_available() and torch.distributed.is_initialized():
+            gc.collect()
+            if succeeded:
+                torch.distributed.barrier()
             torch.distributed.destroy_process_group()
