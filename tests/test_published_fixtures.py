@@ -126,11 +126,13 @@ def test_dino_matches_the_published_one():
         logits = seen['enc_logits']
         maxima, top = logits.max(-1)[0].topk(model.num_queries, dim=1)
         anchors = decoder_in['reference_points']
-        # the published order of the top-k: rows of equal maximum logit come in the order of
-        # the published torch's topk, which breaks ties differently (one pair with this input)
+        # the published order of the top-k: rows whose maximum logits agree to float rounding
+        # come in the order the published run's rounding gave them (its machine and torch),
+        # ours may swap them (two pairs 2 ulps apart here on an AVX-512 Xeon, one elsewhere);
+        # so the order is a permutation that moves only such near-ties
         order = torch.cdist(fixture['enc_topk_anchors'][0], anchors[0]).argmin(-1)
-        moved = order != torch.arange(len(order))
-        assert moved.sum() <= 2 and torch.equal(maxima[0][order], maxima[0])
+        assert torch.equal(order.sort().values, torch.arange(len(order)))
+        assert torch.allclose(maxima[0][order], maxima[0], rtol=1e-6, atol=0)
         top_logits = logits.gather(1, top[..., None].expand(-1, -1, logits.shape[-1]))
         assert_close(top_logits[:, order], fixture['enc_topk_scores'], 'encoder top-k logits')
         assert_close(anchors[:, order], fixture['enc_topk_anchors'], 'encoder top-k anchors')
