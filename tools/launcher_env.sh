@@ -6,8 +6,8 @@ if [ -z "${PYTHON:-}" ]; then
 fi
 
 # One task per GPU under srun: srun_tasks PARTITION JOB_NAME TOOL [TOOL arguments ...] runs
-# tools/TOOL with --launcher slurm (GPUS, GPUS_PER_NODE, CPUS_PER_TASK, SRUN_ARGS from the
-# environment).
+# tools/TOOL with the arguments as given (the callers pass --launcher slurm); GPUS,
+# GPUS_PER_NODE, CPUS_PER_TASK and SRUN_ARGS come from the environment.
 srun_tasks() {
     local partition=$1 job_name=$2 tool=$3
     shift 3
