@@ -16,7 +16,7 @@ import time
 import timm
 import torch
 
-from classification.models import internimage_t
+from internimage.models import internimage_t
 from ops_dcnv3 import DCNv3
 
 BASELINE = 'convnext_tiny'

@@ -16,7 +16,7 @@ import onnxruntime
 import torch
 
 from bench_backbone import interleaved_seconds
-from classification.models import internimage_t
+from internimage.models import internimage_t
 from ops_dcnv3.onnx import dcnv3_export_form, export_onnx
 
 BASELINE = 'PyTorch, our DCNv3 op'

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch.autograd import DeviceType
 from torch.profiler import ProfilerActivity, profile
 
-from classification.models import internimage_t
+from internimage.models import internimage_t
 
 
 def train_step(model, optimizer, images, labels):

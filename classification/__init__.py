@@ -1,13 +1,15 @@
-"""InternImage (arXiv 2211.05778) and what all three tasks share, split by job:
+"""ImageNet-style classification on mmengine's Runner: data (folder layout or file list, timm's
+transforms), the trained model (Mixup/CutMix, soft-target losses), top-k accuracy, result
+pictures, and the ``Predictor`` for users without configs. Importing it registers in mmengine's
+root registries the dataset ``ImageClassificationDataset``, the model
+``ImageClassificationModel``, the metric ``TopKAccuracy`` and the hook
+``ClassificationVisualizationHook`` (configs: ``custom_imports=dict(imports=
+['internimage.models', 'internimage.engine', 'classification'])``)."""
+from .data import ImageClassificationDataset
+from .inference import Predictor
+from .metrics import TopKAccuracy
+from .model import ImageClassificationModel
+from .visualization import ClassificationVisualizationHook
 
-- ``classification.models``: the model (trunk, layers, heads, variants, checkpoint reading);
-  imports only torch, mmengine and ops_dcnv3 and changes no global state;
-- ``classification.engine``: the training engine of every task (safe loading, atomic
-  checkpoints, layer decay, mixed precision, sharding, config loading, launchers, tasks);
-  importing it installs its patches into torch and mmengine;
-- ``classification.imagenet``: ImageNet-style classification data, model, metric, pictures and
-  the Predictor;
-- ``classification.demo_data``: the generated demo data of all three tasks.
-
-Importing this package itself imports none of them: configs name what they need in
-``custom_imports``."""
+__all__ = ['ImageClassificationDataset', 'Predictor', 'TopKAccuracy', 'ImageClassificationModel',
+           'ClassificationVisualizationHook']

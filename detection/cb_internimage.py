@@ -15,10 +15,10 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 
-from classification.models import (DenseOutputs, InternImageTrunk, extract_state_dict,
+from internimage.models import (DenseOutputs, InternImageTrunk, extract_state_dict,
                                    load_state_dict_into, read_checkpoint)
-from classification.models.internimage import check_image_batch, pretrained_checkpoint
-from classification.models.variants import with_arch
+from internimage.models.internimage import check_image_batch, pretrained_checkpoint
+from internimage.models.variants import with_arch
 
 ASSIST, LEAD = 0, 1
 

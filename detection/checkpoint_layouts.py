@@ -1,5 +1,5 @@
 """The released detection checkpoints' layouts (mmdet 2.x names) as rules into our mmdet 3.3
-models (rules and machinery: classification/models/conversion.py).
+models (rules and machinery: internimage/models/conversion.py).
 
 Mask R-CNN and Cascade kept mmdet 2's names. The published DINO head (``bbox_head`` holding a
 ``transformer``, mmcv 1.x layers with ``attentions.i`` / ``ffns.0``) became mmdet 3.3's DINO,
@@ -10,7 +10,7 @@ the encoder layer is (self_attn, norm, ffn, norm). The published reference-point
 ``nn.Sequential(Linear, ReLU, Linear)`` (indices 0 and 2), mmdet 3's an ``MLP`` (layers 0 and
 1). CB-DINO's released neck is a one-element list (``neck.0``) of a channel mapper.
 """
-from classification.models.conversion import (CLASSIFICATION_TO_BACKBONE, Layout, Rule, keep,
+from internimage.models.conversion import (CLASSIFICATION_TO_BACKBONE, Layout, Rule, keep,
                                               is_classification_release)
 
 _T = r'bbox_head\.transformer\.'

@@ -4,7 +4,7 @@ import numpy as np
 from mmdet.apis import inference_detector, init_detector
 from mmdet.visualization import DetLocalVisualizer
 
-from classification.models.images import read_rgb
+from internimage.models.images import read_rgb
 
 
 def draw_detections(image, result, dataset_meta, out_file, score_thr=0.3):
@@ -19,7 +19,7 @@ def draw_detections(image, result, dataset_meta, out_file, score_thr=0.3):
 def run_image_demo(config, checkpoint, image, out_file, device='cpu', score_thr=0.3):
     """Runs the detector of ``config`` (a path or a Config) with the weights of ``checkpoint``
     (class names from its meta data) on ``image`` (a file, a PIL image or an RGB
-    array; wide sample types by classification.models.images), saves the picture to
+    array; wide sample types by internimage.models.images), saves the picture to
     ``out_file`` and returns the DetDataSample."""
     if not 0 <= score_thr <= 1:
         raise ValueError(f'score_thr must be in [0, 1], got {score_thr}')

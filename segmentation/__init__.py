@@ -1,15 +1,15 @@
 """What mmseg 1.x lacks for InternImage segmentation. Importing the package (configs:
-``custom_imports=dict(imports=['classification.models', 'classification.engine',
+``custom_imports=dict(imports=['internimage.models', 'internimage.engine',
 'segmentation'])``) registers in mmseg's DATASETS the embedded demo's ``ShapesSegDataset``
 and the published NYU Depth V2 40-class ``NYUDepthV2Dataset``, in TRANSFORMS
 ``MapillaryToCityscapes`` (the published Mapillary -> Cityscapes label mapping), and in MODELS
 ``InternImageMask2FormerHead`` (mmseg's Mask2Former head with the published test-time
-scores); the backbone (``InternImage``) comes from ``classification.models`` and the
-layer-decay optimizer constructor from ``classification.engine`` through mmengine's root
+scores); the backbone (``InternImage``) comes from ``internimage.models`` and the
+layer-decay optimizer constructor from ``internimage.engine`` through mmengine's root
 registries. UperNet, the FCN auxiliary head, Mask2Former's layers, IoUMetric and
 SegLocalVisualizer are mmseg's own.
 
-The demo data is written by ``classification.demo_data.segmentation``; ``segmentation.visualize``
+The demo data is written by ``internimage.demo_data.segmentation``; ``segmentation.visualize``
 draws a result for ``tools/image_demo.py``."""
 from .mapillary import MapillaryToCityscapes
 from .mask2former_head import InternImageMask2FormerHead

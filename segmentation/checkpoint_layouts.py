@@ -1,5 +1,5 @@
 """The released segmentation checkpoints' layouts (mmseg 0.x names) as rules into our mmseg 1.2
-models (rules and machinery: classification/models/conversion.py).
+models (rules and machinery: internimage/models/conversion.py).
 
 UperNet (with the FCN auxiliary head) and the SegFormer head kept mmseg 0.x's names. The
 published Mask2Former head (mmdet 2.x layers) became mmdet 3.3's, which mmseg 1.2 uses: the
@@ -8,7 +8,7 @@ deformable self-attention; the transformer decoder layer's published operation o
 (cross_attn, norm, self_attn, norm, ffn, norm), so ``attentions.0`` is the cross-attention and
 ``attentions.1`` the self-attention, norms keep their indices.
 """
-from classification.models.conversion import (CLASSIFICATION_TO_BACKBONE, Layout, Rule, keep,
+from internimage.models.conversion import (CLASSIFICATION_TO_BACKBONE, Layout, Rule, keep,
                                               is_classification_release)
 
 _PIXEL = r'decode_head\.pixel_decoder\.encoder\.layers\.(\d+)\.'

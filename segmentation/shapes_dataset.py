@@ -1,12 +1,12 @@
 """The dataset class of the embedded segmentation demo
-(``classification.demo_data.segmentation``): ADE20K's
+(``internimage.demo_data.segmentation``): ADE20K's
 layout and label convention with the demo's own classes, registered in mmseg's DATASETS."""
 import os
 
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from classification.demo_data.segmentation import CLASSES
+from internimage.demo_data.segmentation import CLASSES
 
 # background grey, then one saturated colour per shape kind
 PALETTE = [[128, 128, 128], [230, 25, 75], [60, 180, 75], [0, 130, 200], [245, 130, 48]]

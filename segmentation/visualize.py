@@ -7,7 +7,7 @@ from mmengine.structures import PixelData
 from mmseg.apis import inference_model, init_model
 from mmseg.visualization import SegLocalVisualizer
 
-from classification.models.images import read_rgb
+from internimage.models.images import read_rgb
 
 
 def with_numpy_class_map(result):
@@ -30,7 +30,7 @@ def draw_segmentation(image, result, dataset_meta, out_file, opacity=0.5):
 def run_image_demo(config, checkpoint, image, out_file, device='cpu', opacity=0.5):
     """Runs the segmentor of ``config`` (a path or a Config) with the weights of ``checkpoint``
     (class names and palette from its meta data) on ``image`` (a file, a PIL image or an RGB
-    array; wide sample types by classification.models.images), saves the overlay
+    array; wide sample types by internimage.models.images), saves the overlay
     to ``out_file`` and returns the SegDataSample."""
     if not 0 < opacity <= 1:
         raise ValueError(f'opacity must be in (0, 1], got {opacity}')

@@ -1,4 +1,6 @@
-"""Inputs and parameter grids for the DCNv3 operator tests (CPU and CUDA share them)."""
+"""Inputs and parameter grids for the DCNv3 operator tests (CPU and CUDA share them), and
+``perturbed``, which gives a module (a DCNv3 layer or a model built of them) non-zero offsets
+and masks."""
 
 import torch
 
@@ -16,6 +18,17 @@ GEOMETRIES = [
     (1, 1, 1, 0, 0, 1, 1.0, False),
 ]
 GROUP_CHANNELS = [1, 16, 30, 32, 64, 71]
+
+
+def perturbed(model, scale=0.1, seed=0):
+    """Random changes to every parameter: offsets and masks become non-zero (the deformable
+    sampling is really exercised), layer scales and norms non-trivial."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=generator, dtype=p.dtype) * scale)
+    return model
+
 
 def make_inputs(n=2, height=8, width=8, group=4, group_channels=16, kernel_h=3, kernel_w=3,
                 stride=1, pad_h=1, pad_w=1, dilation=1, remove_center=False,

@@ -9,8 +9,6 @@ import os
 import pickle
 import random
 import struct
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -20,18 +18,19 @@ from mmengine.config import Config
 from mmengine.registry import MODELS
 from mmengine.runner import load_checkpoint as mmengine_load_checkpoint
 
-import classification.engine  # noqa: F401  (installs our loader into mmengine)
-import classification.imagenet  # noqa: F401  (registers ImageClassificationModel)
-from classification.demo_data.classification import generate
-from classification.engine.atomic_checkpoints import resume_problem
-from classification.imagenet import Predictor
-from classification.models import create_backbone, load_checkpoint, read_checkpoint
-from classification.models.weights_only import DamagedCheckpointError, UnsafeCheckpointError
-from tool_scripts import load_tool
+import internimage.engine  # noqa: F401  (installs our loader into mmengine)
+import classification  # noqa: F401  (registers ImageClassificationModel)
+from internimage.engine.atomic_checkpoints import resume_problem
+from classification import Predictor
+from internimage.models import create_backbone, load_checkpoint, read_checkpoint
+from internimage.models.variants import arch_options
+from internimage.models.weights_only import DamagedCheckpointError, UnsafeCheckpointError
+from tool_scripts import load_tool, run_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / 'configs' / 'classification' / 'demo' / 'internimage_demo_shapes.py'
-TINY = dict(channels=16, depths=[1, 1, 2, 1], groups=[1, 2, 4, 8])
+# the demo config's network: the unpublished test variant with two blocks at level 2
+TINY = dict(arch_options('test'), depths=(1, 1, 2, 1))
 HEAD = 'classifier.head.weight'
 # Why each kind of damage is refused, as the message says it.
 DAMAGE = {'truncated': 'truncated or corrupted zip archive', 'empty': 'the file is empty',
@@ -202,30 +201,19 @@ def test_test_tool_refuses_a_head_of_the_wrong_shape(tmp_path):
     assert not (tmp_path / 'w').exists()
 
 
-def run_tool(*args):
-    return subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True)
-
-
 def test_tools_refuse_a_crc_flipped_checkpoint_and_write_nothing(good, tmp_path):
     path = write_damaged('crc', good, tmp_path / 'flipped.pth')
     expected = f'damaged checkpoint {path}: member '
     work, converted, onnx = tmp_path / 'work', tmp_path / 'converted.pth', tmp_path / 'x.onnx'
-    runs = {'test': run_tool('tools/test.py', DEMO_CONFIG, path, '--work-dir', work),
-            'convert': run_tool('tools/convert_checkpoint.py', path, converted),
-            'export': run_tool('tools/export.py', DEMO_CONFIG, path, '--out', onnx),
-            'resume': run_tool('tools/train.py', DEMO_CONFIG, '--work-dir', work,
+    runs = {'test': run_tool('test.py', DEMO_CONFIG, path, '--work-dir', work),
+            'convert': run_tool('convert_checkpoint.py', path, converted),
+            'export': run_tool('export.py', DEMO_CONFIG, path, '--out', onnx),
+            'resume': run_tool('train.py', DEMO_CONFIG, '--work-dir', work,
                                '--resume', path)}
     for name, finished in runs.items():
         assert finished.returncode != 0, name
         assert expected in finished.stderr and 'CRC-32' in finished.stderr, finished.stderr
     assert not work.exists() and not converted.exists() and not onnx.exists()
-
-
-@pytest.fixture(scope='module')
-def shapes_root(tmp_path_factory):
-    return generate(str(tmp_path_factory.mktemp('shapes')), num_train_per_class=2,
-                    num_val_per_class=1, image_size=32)
 
 
 def test_partial_checkpoint_is_refused_unless_allowed(shapes_root, tmp_path):
@@ -238,13 +226,13 @@ def test_partial_checkpoint_is_refused_unless_allowed(shapes_root, tmp_path):
     options = ['--work-dir', work, '--cfg-options', 'test_dataloader.num_workers=0',
                f'test_dataloader.dataset.data_root={shapes_root}',
                'test_dataloader.dataset.transform.input_size=32']
-    refused = run_tool('tools/test.py', DEMO_CONFIG, path, *options)
+    refused = run_tool('test.py', DEMO_CONFIG, path, *options)
     assert refused.returncode != 0
     for name in (missing, 'classifier.extra.weight', HEAD):
         assert name in refused.stderr, refused.stderr
     assert '--allow-partial evaluates it anyway' in refused.stderr
     assert not work.exists()
-    allowed = run_tool('tools/test.py', DEMO_CONFIG, path, '--allow-partial', *options)
+    allowed = run_tool('test.py', DEMO_CONFIG, path, '--allow-partial', *options)
     assert allowed.returncode == 0, allowed.stderr[-3000:]
     assert (f'--allow-partial: evaluating with the weights that fit: {path} does not fit '
             'the model: missing keys (1)') in allowed.stdout

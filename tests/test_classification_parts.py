@@ -8,10 +8,10 @@ from mmengine.logging import HistoryBuffer
 from mmengine.optim import build_optim_wrapper
 from PIL import Image
 
-from classification.demo_data.classification import generate
-from classification.engine.layer_decay import parameter_layer_ids
-from classification.imagenet import ImageClassificationDataset, TopKAccuracy
-from classification.models import create_classifier
+from internimage.demo_data.classification import generate
+from internimage.engine.layer_decay import parameter_layer_ids
+from classification import ImageClassificationDataset, TopKAccuracy
+from internimage.models import create_classifier
 
 RATE = 0.9
 

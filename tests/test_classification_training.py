@@ -3,8 +3,6 @@ and evaluation, resume at the right iteration, the launchers, every config build
 import glob
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,20 +12,13 @@ from mmengine.config import Config
 from mmengine.registry import DATASETS, MODELS
 from mmengine.runner import Runner
 
-import classification.engine  # noqa: F401  (registers the modules)
-import classification.imagenet  # noqa: F401
-from classification.demo_data.classification import generate
-from classification.models.variants import arch_options
+import internimage.engine  # noqa: F401  (registers the modules)
+import classification  # noqa: F401
+from internimage.models.variants import arch_options
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / 'configs' / 'classification' / 'demo' / 'internimage_demo_shapes.py'
 CONFIGS = sorted(glob.glob(str(ROOT / 'configs' / 'classification' / '*.py')))
-
-
-@pytest.fixture(scope='module')
-def shapes_root(tmp_path_factory):
-    return generate(str(tmp_path_factory.mktemp('shapes')), num_train_per_class=4,
-                    num_val_per_class=2, image_size=32)
 
 
 def demo_config(data_root, work_dir, **overrides):
@@ -95,11 +86,6 @@ def test_resume_continues_at_the_saved_iteration(shapes_root, tmp_path):
     assert (runner.iter, runner.epoch) == (6, 2)
 
 
-def run_tool(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True)
-
-
 def test_launchers_train_test_draw_and_extract_features(shapes_root, tmp_path):
     options = ['--cfg-options', f'train_dataloader.dataset.data_root={shapes_root}',
                f'val_dataloader.dataset.data_root={shapes_root}',
@@ -110,13 +96,13 @@ def test_launchers_train_test_draw_and_extract_features(shapes_root, tmp_path):
                'train_dataloader.num_workers=0',
                'val_dataloader.num_workers=0', 'test_dataloader.num_workers=0']
     work = tmp_path / 'work'
-    trained = run_tool(ROOT / 'tools' / 'train.py', DEMO_CONFIG, '--work-dir', work, '--amp',
+    trained = run_tool('train.py', DEMO_CONFIG, '--work-dir', work, '--amp',
                        *options)
     assert trained.returncode == 0, trained.stderr[-3000:]
     assert '--amp: BF16AutocastOptimWrapper in bfloat16' in trained.stdout  # no GPU here
     checkpoint = work / 'epoch_1.pth'
     assert checkpoint.is_file()
-    tested = run_tool(ROOT / 'tools' / 'test.py', DEMO_CONFIG, checkpoint, '--work-dir', work,
+    tested = run_tool('test.py', DEMO_CONFIG, checkpoint, '--work-dir', work,
                       '--show-dir', tmp_path / 'pictures', *options)
     assert tested.returncode == 0, tested.stderr[-3000:]
     assert 'accuracy/top1' in tested.stdout + tested.stderr
@@ -124,7 +110,7 @@ def test_launchers_train_test_draw_and_extract_features(shapes_root, tmp_path):
     assert len(pictures) == 2  # 12 test images, batches of 8
 
     features = tmp_path / 'features.npz'
-    extracted = run_tool(ROOT / 'tools' / 'extract_features.py', DEMO_CONFIG, checkpoint,
+    extracted = run_tool('extract_features.py', DEMO_CONFIG, checkpoint,
                          '--levels', 1, 3, '--out', features, *options)
     assert extracted.returncode == 0, extracted.stderr[-3000:]
     saved = np.load(features)
@@ -140,20 +126,20 @@ def test_launchers_train_test_draw_and_extract_features(shapes_root, tmp_path):
     assert np.allclose(saved['level_3'][0], level_3.mean(dim=(1, 2))[0].numpy(), atol=1e-5)
     assert str(saved['paths'][0]) == dataset.samples[0][0]
 
-    wrong_level = run_tool(ROOT / 'tools' / 'extract_features.py', DEMO_CONFIG, checkpoint,
+    wrong_level = run_tool('extract_features.py', DEMO_CONFIG, checkpoint,
                            '--levels', 4, *options)
     assert wrong_level.returncode != 0 and 'the model has levels 0..3' in wrong_level.stderr
 
 
 def test_launcher_refuses_unknown_config_key_and_missing_files(tmp_path):
-    typo = run_tool(ROOT / 'tools' / 'train.py', DEMO_CONFIG, '--cfg-options',
+    typo = run_tool('train.py', DEMO_CONFIG, '--cfg-options',
                     'train_cgf.max_epochs=1')
     assert typo.returncode != 0 and "no entry 'train_cgf'" in typo.stderr
-    missing = run_tool(ROOT / 'tools' / 'test.py', DEMO_CONFIG, tmp_path / 'nope.pth')
+    missing = run_tool('test.py', DEMO_CONFIG, tmp_path / 'nope.pth')
     assert missing.returncode != 0 and 'checkpoint not found' in missing.stderr
     published = tmp_path / 'published.pth'
     torch.save({'model': {'head.weight': torch.zeros(6, 128)}}, published)
-    unconverted = run_tool(ROOT / 'tools' / 'test.py', DEMO_CONFIG, published)
+    unconverted = run_tool('test.py', DEMO_CONFIG, published)
     assert unconverted.returncode != 0 and 'nor a release that converts' in unconverted.stderr
 
 

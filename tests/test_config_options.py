@@ -4,27 +4,18 @@ they go; an entry the runner reads at the top level) is refused with the closest
 malformed options and a non-positive --throughput are argument errors, and valid overrides
 (lists, _delete_, new top-level entries, hooks by new names) still apply. The launchers are run
 as subprocesses on the demo configs."""
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from classification.engine.config import check_overrides, load_config
-from tool_scripts import load_tool
+from internimage.engine import UsageError
+from internimage.engine.config import check_overrides, load_config
+from tool_scripts import load_tool, run_tool
 
-ROOT = Path(__file__).resolve().parents[1]
 CLASSIFICATION = 'configs/classification/demo/internimage_demo_shapes.py'
 DETECTION = 'configs/detection/demo/mask_rcnn_internimage_demo_shapes.py'
 UPERNET = 'configs/segmentation/demo/upernet_internimage_demo_shapes.py'
 MASK2FORMER = 'configs/segmentation/demo/mask2former_internimage_demo_shapes.py'
 DEMO_CONFIGS = [CLASSIFICATION, 'configs/classification/demo/internimage_demo_shapes_fsdp.py',
                 DETECTION, UPERNET, MASK2FORMER]
-
-
-def run_tool(name, *args):
-    return subprocess.run([sys.executable, str(ROOT / 'tools' / name), *map(str, args)],
-                          cwd=ROOT, capture_output=True, text=True)
 
 
 @pytest.mark.parametrize('config, key, message', [
@@ -57,7 +48,7 @@ def run_tool(name, *args):
      "IterBasedTrainLoop takes no parameter 'max_iter' (did you mean 'max_iters'?)"),
 ])
 def test_unknown_keys_are_refused_with_the_closest_name(config, key, message):
-    with pytest.raises(SystemExit) as error:
+    with pytest.raises(UsageError) as error:
         load_config(config, {key: 1})
     assert str(error.value).startswith('--cfg-options ')
     assert message in str(error.value)
@@ -84,14 +75,14 @@ def test_valid_overrides_apply():
 
 
 def test_a_new_type_must_take_the_kept_keys_unless_the_entry_is_deleted():
-    with pytest.raises(SystemExit, match=r"SGD takes no parameter 'betas' \(kept from the "
+    with pytest.raises(UsageError, match=r"SGD takes no parameter 'betas' \(kept from the "
                                          r"config; .*optim_wrapper.optimizer._delete_=True"):
         load_config(CLASSIFICATION, {'optim_wrapper.optimizer.type': 'SGD'})
     cfg = load_config(CLASSIFICATION, {
         'optim_wrapper.optimizer._delete_': True, 'optim_wrapper.optimizer.type': 'SGD',
         'optim_wrapper.optimizer.lr': 0.1, 'optim_wrapper.optimizer.momentum': 0.9})
     assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=0.1, momentum=0.9)
-    with pytest.raises(SystemExit, match="SGD takes no parameter 'betas'"):
+    with pytest.raises(UsageError, match="SGD takes no parameter 'betas'"):
         load_config(CLASSIFICATION, {'optim_wrapper.optimizer._delete_': True,
                                      'optim_wrapper.optimizer.type': 'SGD',
                                      'optim_wrapper.optimizer.betas': (0.9, 0.99)})
@@ -124,7 +115,7 @@ def test_every_typed_entry_of_the_demo_configs_takes_the_keys_it_has(config):
     for path, type_name in entries:
         try:
             check_overrides(cfg, {f'{path}.type': type_name})
-        except SystemExit as error:
+        except UsageError as error:
             refused.append(str(error).split(':')[0])
     assert refused == []
 

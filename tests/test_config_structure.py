@@ -11,15 +11,24 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import MODELS, init_default_scope
 
-import classification.engine  # noqa: F401  (registers the optimizer constructor)
-import classification.imagenet  # noqa: F401
+import internimage.engine  # noqa: F401  (registers the optimizer constructor)
+import classification  # noqa: F401
 import detection  # noqa: F401
 import segmentation  # noqa: F401
-from classification.models.variants import ARCHS, level_widths
+from internimage.models.variants import ARCHS, arch_options, level_widths, variant_name
 
 CONFIG_FILES = set(glob.glob('configs/**/*.py', recursive=True))
 CONFIGS = sorted(path for path in CONFIG_FILES if '/_base_/' not in path)
 ARCHITECTURE_OPTIONS = {option for options in ARCHS.values() for option in options}
+
+
+def names_a_variant(arch):
+    """Whether ``arch`` names a variant of the record: its name (``'internimage_t'``) or its
+    arch key (``'t'``)."""
+    try:
+        return arch is not None and variant_name(arch) in ARCHS
+    except KeyError:
+        return False
 
 
 def network_config(model_cfg):
@@ -61,15 +70,16 @@ def test_network_is_a_variant_plus_what_the_config_changes(path):
     cfg = Config.fromfile(path)
     network = network_config(cfg.model)
     arch = network.get('arch')
-    assert arch in ARCHS, f'{path}: the InternImage network names no variant (arch)'
+    assert names_a_variant(arch), f'{path}: the InternImage network names no variant (arch)'
+    variant = arch_options(arch)
     restated = {option: value for option, value in network.items()
-                if option in ARCHS[arch] and value == ARCHS[arch][option]}
+                if option in variant and value == variant[option]}
     assert not restated, f'{path} restates the variant table: {restated}'
     if cfg.get('default_scope'):
         init_default_scope(cfg.default_scope)
     with torch.device('meta'):
         model = MODELS.build(network)
-    expected = {**ARCHS[arch], **{k: v for k, v in network.items() if k in ARCHITECTURE_OPTIONS}}
+    expected = {**variant, **{k: v for k, v in network.items() if k in ARCHITECTURE_OPTIONS}}
     trunks = list(model.cb_modules) if hasattr(model, 'cb_modules') else [model]
     for trunk in trunks:
         assert trunk.level_channels == level_widths(expected['channels'],
@@ -103,7 +113,7 @@ def test_every_checkpoint_hook_writes_atomically(path):
 
 
 def test_task_descriptors_match_their_demo_configs():
-    from classification.engine import TASKS, task_of
+    from internimage.engine import TASKS, UsageError, task_of
     assert sorted(TASKS) == ['classification', 'detection', 'segmentation']
     for task in TASKS.values():
         cfg = Config.fromfile(task.demo_config)
@@ -113,7 +123,7 @@ def test_task_descriptors_match_their_demo_configs():
         samples = task.data_sample_class()
         assert samples is None if task.scope is None else samples.__name__.endswith('DataSample')
         if task.image_demo is None:
-            with pytest.raises(SystemExit, match='image_demo works for detection'):
+            with pytest.raises(UsageError, match='image_demo works for detection'):
                 task.image_demo_module()
         else:
             assert callable(task.image_demo_module().run_image_demo)
@@ -122,6 +132,6 @@ def test_task_descriptors_match_their_demo_configs():
 
 
 def test_a_config_of_another_task_is_refused_by_name():
-    from classification.engine import task_of
-    with pytest.raises(SystemExit, match="unsupported default_scope 'mmpose'"):
+    from internimage.engine import UsageError, task_of
+    with pytest.raises(UsageError, match="unsupported default_scope 'mmpose'"):
         task_of(Config(dict(default_scope='mmpose')))

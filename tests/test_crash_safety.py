@@ -13,22 +13,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from classification.engine.atomic_checkpoints import (AtomicLocalBackend,
+from internimage.engine.atomic_checkpoints import (AtomicLocalBackend,
                                                       latest_complete_checkpoint,
                                                       resume_problem)
-from classification.demo_data.classification import generate
-from classification.models import read_checkpoint
-from classification.models.weights_only import UnsafeCheckpointError
+from internimage.models import read_checkpoint
+from internimage.models.weights_only import UnsafeCheckpointError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / 'configs' / 'classification' / 'demo' / 'internimage_demo_shapes.py'
 ITERS_PER_EPOCH = 3  # 24 training images, batches of 8
-
-
-@pytest.fixture(scope='module')
-def shapes_root(tmp_path_factory):
-    return generate(str(tmp_path_factory.mktemp('shapes')), num_train_per_class=4,
-                    num_val_per_class=2, image_size=32)
 
 
 def write_config(folder, data_root, max_epochs):

@@ -11,6 +11,7 @@ import torch
 import ops_dcnv3
 from ops_dcnv3 import DCNv3, DCNv3_pytorch
 from ops_dcnv3.modules import softmax_over_points
+from dcnv3_cases import perturbed
 
 needs_extension = pytest.mark.skipif(not ops_dcnv3.EXTENSION_AVAILABLE,
                                      reason='compiled extension not built')
@@ -41,15 +42,6 @@ def test_published_initialisation():
         assert torch.all(getattr(module, name).bias == 0)
     assert torch.all(module.input_proj.bias == 0)
     assert module.input_proj.weight.abs().max() > 0
-
-
-def perturbed(module):
-    """Non-zero offsets and masks, so the deformable sampling is really exercised."""
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.add_(torch.randn(p.shape, generator=generator) * 0.1)
-    return module
 
 
 @pytest.mark.parametrize('dtype', [torch.float32, torch.float64, torch.bfloat16])
@@ -174,15 +166,16 @@ def test_module_runs_an_empty_batch(module_type, options):
 def empty_batch_models():
     """Tiny versions of every model family: the conv-head and CLIP-head classifiers, the
     backbone, and the composite (CB) backbone."""
-    from classification.models import create_backbone, create_classifier
+    from internimage.models import create_backbone, create_classifier
+    from internimage.models.variants import arch_options
     from detection.cb_internimage import CBInternImage
-    trunk = dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8))
-    h_trunk = dict(trunk, level2_post_norm_block_ids=(0,))
-    return {'classifier-T': create_classifier('internimage_t', **trunk),
+    # H with the widths and depths of the test variant (which is T's shrunk)
+    h_trunk = dict(arch_options('internimage_test'), level2_post_norm_block_ids=(0,))
+    return {'classifier-T': create_classifier('internimage_test'),
             'classifier-H': create_classifier('internimage_h', **h_trunk),
-            'backbone-T': create_backbone('internimage_t', **trunk),
+            'backbone-T': create_backbone('internimage_test'),
             'backbone-H': create_backbone('internimage_h', **h_trunk),
-            'cb-backbone': CBInternImage(**trunk)}
+            'cb-backbone': CBInternImage(arch='internimage_test')}
 
 
 @needs_extension
@@ -197,7 +190,7 @@ def test_every_model_runs_an_empty_batch():
 def test_head_pixel_shuffle_is_torchs():
     """The CLIP head's own PixelShuffle (torch's backward breaks on an empty batch) gives
     torch's values and gradients."""
-    from classification.models.heads import PixelShuffle
+    from internimage.models.heads import PixelShuffle
     x = torch.randn(2, 12, 3, 5, dtype=torch.float64, requires_grad=True)
     weight = torch.randn(2, 3, 6, 10, dtype=torch.float64)
     ours, = torch.autograd.grad((PixelShuffle(2)(x) * weight).sum(), x)

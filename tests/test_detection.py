@@ -20,11 +20,12 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from pycocotools.coco import COCO
 
-import classification.engine  # noqa: F401  (registers the optimizer constructor)
+import internimage.engine  # noqa: F401  (registers the optimizer constructor)
 import detection  # noqa: F401  (registers CBInternImage and CBDINO)
-from classification.demo_data.detection import annotation_file, generate
-from classification.models import InternImage, InternImageClassifier
-from classification.models.layers import InternImageLayer
+from internimage.demo_data.detection import annotation_file, generate
+from internimage.models import InternImage, InternImageClassifier
+from internimage.models.layers import InternImageLayer
+from internimage.models.variants import arch_options, level_channels
 from detection.cb_internimage import CBInternImage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,8 +33,11 @@ DETECTION_CONFIGS = ROOT / 'configs' / 'detection'
 DEMO_CONFIG = DETECTION_CONFIGS / 'demo' / 'mask_rcnn_internimage_demo_shapes.py'
 CLASSES = ('circle', 'square', 'triangle', 'star')
 IMAGE_SIZE = 64
-TINY_TRUNK = dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8), core_op='DCNv3')
-TINY_BACKBONE = dict(TINY_TRUNK, drop_path_rate=0.0, with_cp=False, init_cfg=None)
+# The unpublished test variant, built by itself ...
+TINY_TRUNK = dict(arch='test', core_op='DCNv3')
+# ... or its widths and depths over a config's backbone, whose variant's other options stay
+TINY_BACKBONE = dict(arch_options('test'), core_op='DCNv3', drop_path_rate=0.0, with_cp=False,
+                     init_cfg=None)
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -67,11 +71,12 @@ def build_detector(cfg):
 
 
 def tiny_config(name, **model_overrides):
-    """Config ``name`` with the tiny backbone (and the neck widths it needs)."""
+    """Config ``name`` (relative to configs/detection, or a full path) with the tiny backbone
+    (and the neck widths it needs)."""
     cfg = Config.fromfile(str(DETECTION_CONFIGS / name))
     cfg.model.backbone.update(TINY_BACKBONE)
     out_indices = cfg.model.backbone.get('out_indices', (0, 1, 2, 3))
-    cfg.model.neck.in_channels = [16 * 2 ** i for i in out_indices]
+    cfg.model.neck.in_channels = level_channels('test', out_indices)
     cfg.merge_from_dict(model_overrides)
     return cfg
 
@@ -491,9 +496,7 @@ def test_composite_backbone_refuses_bad_input():
 
 def test_image_demo_draws_the_detections(coco_root, tmp_path):
     from detection.visualize import run_image_demo
-    cfg = Config.fromfile(str(DEMO_CONFIG))
-    cfg.model.backbone.update(TINY_BACKBONE)
-    cfg.model.neck.in_channels = [16, 32, 64, 128]
+    cfg = tiny_config(DEMO_CONFIG)
     config_path = tmp_path / 'tiny_demo.py'
     cfg.dump(str(config_path))
     model = build_detector(cfg)

@@ -12,9 +12,9 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-import classification.engine  # noqa: F401  (registers the optimizer constructor)
+import internimage.engine  # noqa: F401  (registers the optimizer constructor)
 import detection  # noqa: F401  (registers CBInternImage and CBDINO)
-from classification.models import VARIANTS
+from internimage.models.variants import variant_name
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(glob.glob(str(ROOT / 'configs' / 'detection' / '**' / '*.py'), recursive=True))
@@ -38,7 +38,7 @@ def backbone_matches_variant(backbone_cfg, variant):
     """The config's backbone is the named variant (its other options are checked against the
     table in test_config_structure.py)."""
     return backbone_cfg.get('arch') is not None and \
-        VARIANTS[f"internimage_{backbone_cfg['arch']}"] is VARIANTS[variant]
+        variant_name(backbone_cfg['arch']) == variant_name(variant)
 
 
 def built_backbone(backbone_cfg):
@@ -191,7 +191,7 @@ def test_config_builds_with_a_wired_neck(path):
     from mmdet.registry import MODELS
     cfg = load(Path(path).relative_to(ROOT / 'configs' / 'detection'))
     assert cfg.default_scope == 'mmdet'
-    assert cfg.custom_imports.imports == ['classification.models', 'classification.engine',
+    assert cfg.custom_imports.imports == ['internimage.models', 'internimage.engine',
                                          'detection']
     init_default_scope('mmdet')
     with torch.device('meta'):

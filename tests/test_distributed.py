@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from classification.demo_data.classification import generate as generate_shapes
-from classification.demo_data.detection import generate as generate_coco
+from internimage.demo_data.detection import generate as generate_coco
 from test_detection import demo_cli_options
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,27 +37,28 @@ def run(command, **env):
 
 
 @pytest.fixture(scope='module')
-def shapes_root(tmp_path_factory):
-    """The tiny shapes set plus a training file list naming every image twice in a row.
+def train_pairs(shapes_root, tmp_path_factory):
+    """A training file list of the shapes set (conftest.py) naming every image twice in a row,
+    written beside the set, not into it (an absolute ``ann_file``).
 
     Unshuffled, two processes then get the same images (positions 2k to rank 0, 2k+1 to rank 1)
     and one process gets each image twice: equal losses, gradients and batch-norm statistics
     (the classifier's head has a BatchNorm, which only sees its own process's batch)."""
-    root = Path(generate_shapes(str(tmp_path_factory.mktemp('shapes')), num_train_per_class=4,
-                                num_val_per_class=2, image_size=32))
+    root = Path(shapes_root)
     images = sorted((root / 'train').glob('*/*.png'))
     classes = sorted(folder.name for folder in (root / 'train').iterdir())
     lines = [f'{image.parent.name}/{image.name} {classes.index(image.parent.name)}\n'
              for image in images for _ in range(2)]
-    (root / 'train_pairs.txt').write_text(''.join(lines))
-    return str(root)
+    path = tmp_path_factory.mktemp('pairs') / 'train_pairs.txt'
+    path.write_text(''.join(lines))
+    return str(path)
 
 
-def classification_options(data_root, batch_size):
+def classification_options(data_root, train_pairs, batch_size):
     """One epoch (48 listed images: 6 steps of 8) with deterministic training transforms (full
-    image, no flips) on the paired file list, in order."""
+    image, no flips) on the paired file list ``train_pairs``, in order."""
     options = [f'train_dataloader.batch_size={batch_size}', 'train_cfg.max_epochs=1',
-               'train_dataloader.dataset.ann_file=train_pairs.txt',
+               f'train_dataloader.dataset.ann_file={train_pairs}',
                'train_dataloader.sampler.shuffle=False',
                'train_dataloader.dataset.transform.scale=(1.0,1.0)',
                'train_dataloader.dataset.transform.ratio=(1.0,1.0)',
@@ -81,10 +81,10 @@ def training_curve(work_dir):
 
 
 @pytest.fixture(scope='module')
-def single_process(shapes_root, tmp_path_factory):
+def single_process(shapes_root, train_pairs, tmp_path_factory):
     work = tmp_path_factory.mktemp('single')
     trained = run([sys.executable, 'tools/train.py', CLASSIFICATION_CONFIG, '--work-dir', work,
-                   *classification_options(shapes_root, TOTAL_BATCH)])
+                   *classification_options(shapes_root, train_pairs, TOTAL_BATCH)])
     assert trained.returncode == 0, trained.stderr[-3000:]
     return training_curve(work)
 
@@ -105,10 +105,10 @@ def assert_same_training(work, single_curve):
 
 
 def test_two_processes_with_torchrun_match_one_process_on_the_total_batch(
-        shapes_root, single_process, tmp_path):
+        shapes_root, train_pairs, single_process, tmp_path):
     work = tmp_path / 'dist'
     trained = run(['bash', 'tools/dist_train.sh', CLASSIFICATION_CONFIG, 2, '--work-dir', work,
-                   *classification_options(shapes_root, TOTAL_BATCH // 2)],
+                   *classification_options(shapes_root, train_pairs, TOTAL_BATCH // 2)],
                   PORT=str(free_port()))
     assert trained.returncode == 0, trained.stderr[-3000:]
     assert 'Epoch(train) [1][6/6]' in trained.stdout + trained.stderr  # 8 images per step
@@ -116,22 +116,24 @@ def test_two_processes_with_torchrun_match_one_process_on_the_total_batch(
 
     # distributed evaluation (results gathered from both ranks) = one process
     tested = run(['bash', 'tools/dist_test.sh', CLASSIFICATION_CONFIG, work / 'epoch_1.pth', 2,
-                  '--work-dir', work / 'test', *classification_options(shapes_root, 4)],
+                  '--work-dir', work / 'test',
+                  *classification_options(shapes_root, train_pairs, 4)],
                  PORT=str(free_port()))
     assert tested.returncode == 0, tested.stderr[-3000:]
     alone = run([sys.executable, 'tools/test.py', CLASSIFICATION_CONFIG, work / 'epoch_1.pth',
-                 '--work-dir', work / 'alone', *classification_options(shapes_root, 4)])
+                 '--work-dir', work / 'alone',
+                 *classification_options(shapes_root, train_pairs, 4)])
     assert alone.returncode == 0, alone.stderr[-3000:]
     metrics = [json.loads((work / folder / 'test_metrics.json').read_text())['metrics']
                for folder in ('test', 'alone')]
     assert metrics[0] == metrics[1] and 0 <= metrics[0]['accuracy/top1'] <= 100
 
 
-def test_fsdp_two_processes_match_one_process_on_the_total_batch(shapes_root, single_process,
-                                                                tmp_path):
+def test_fsdp_two_processes_match_one_process_on_the_total_batch(shapes_root, train_pairs,
+                                                                single_process, tmp_path):
     work = tmp_path / 'fsdp'
     trained = run(['bash', 'tools/dist_train.sh', FSDP_CONFIG, 2, '--work-dir', work,
-                   *classification_options(shapes_root, TOTAL_BATCH // 2)],
+                   *classification_options(shapes_root, train_pairs, TOTAL_BATCH // 2)],
                   PORT=str(free_port()))
     assert trained.returncode == 0, trained.stderr[-3000:]
     assert_same_training(work, single_process)
@@ -144,13 +146,12 @@ def test_fsdp_policy_makes_each_internimage_layer_a_shard_unit():
     counted = run([sys.executable, '-c', textwrap.dedent('''
         import torch
         from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
-        from classification.engine import internimage_layer_wrap_policy
-        from classification.models import create_classifier
-        from classification.models.layers import InternImageLayer
+        from internimage.engine import internimage_layer_wrap_policy
+        from internimage.models import create_classifier
+        from internimage.models.layers import InternImageLayer
         torch.distributed.init_process_group('gloo', init_method='tcp://127.0.0.1:%d',
                                              rank=0, world_size=1)
-        model = create_classifier('internimage_t', channels=16, depths=(1, 2, 1, 1),
-                                  groups=(1, 2, 4, 8), num_classes=3)
+        model = create_classifier('internimage_test', depths=(1, 2, 1, 1), num_classes=3)
         layers = sum(isinstance(m, InternImageLayer) for m in model.modules())
         wrapped = FSDP(model, auto_wrap_policy=internimage_layer_wrap_policy,
                        device_id=torch.device('cpu'))
@@ -182,7 +183,8 @@ sys.exit(max(process.wait() for process in processes))
 '''
 
 
-def test_slurm_launcher_trains_two_tasks_like_one_process(shapes_root, single_process, tmp_path):
+def test_slurm_launcher_trains_two_tasks_like_one_process(shapes_root, train_pairs,
+                                                          single_process, tmp_path):
     bin_dir, record = tmp_path / 'bin', tmp_path / 'srun_options.json'
     bin_dir.mkdir()
     (bin_dir / 'srun').write_text(SRUN_STAND_IN.format(python=sys.executable, record=str(record)))
@@ -190,7 +192,7 @@ def test_slurm_launcher_trains_two_tasks_like_one_process(shapes_root, single_pr
     work = tmp_path / 'slurm'
     trained = run(['bash', 'tools/slurm_train.sh', 'cpu_partition', 'demo_job',
                    CLASSIFICATION_CONFIG, work,
-                   *classification_options(shapes_root, TOTAL_BATCH // 2)],
+                   *classification_options(shapes_root, train_pairs, TOTAL_BATCH // 2)],
                   PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}', GPUS='2', CPUS_PER_TASK='1',
                   SRUN_ARGS='--quotatype=auto', MASTER_ADDR='127.0.0.1',
                   MASTER_PORT=str(free_port()))

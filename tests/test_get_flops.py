@@ -1,14 +1,14 @@
 """tools/get_flops.py: mmengine's FlopAnalyzer plus our handle for the DCNv3 core op, checked
 against the hand formula on single layers and against the published InternImage-T number, and
 run on a segmentation, a Mask2Former and a detection config."""
-import os
 
 import pytest
 import torch
 from mmengine.analysis import FlopAnalyzer
 
-from classification.engine import TASKS
-from classification.models import VARIANTS, create_classifier
+from internimage.engine import TASKS
+from internimage.models import create_classifier
+from internimage.models.variants import arch_options
 from ops_dcnv3 import DCNv3
 from ops_dcnv3.flops import add_dcnv3_handle, dcnv3_flops
 from tool_scripts import load_tool
@@ -36,7 +36,7 @@ def test_handle_counts_five_flops_per_sampled_point_and_output_value(kernel_size
 def test_internimage_t_classifier_matches_the_published_five_gflops():
     result = get_flops.count(create_classifier('internimage_t'), TASKS['classification'], 224, 224)
     # DCNv3 core op: per level, depth x (56 / 2^i)^2 x C_i x 9 points x 5
-    t = VARIANTS['internimage_t']
+    t = arch_options('internimage_t')
     expected_dcnv3 = sum(depth * (56 // 2 ** i) ** 2 * t['channels'] * 2 ** i * 9 * 5
                          for i, depth in enumerate(t['depths']))
     assert result['dcnv3_flops'] == expected_dcnv3

@@ -1,12 +1,10 @@
-"""Images reach the models as 8-bit RGB by one rule (classification.models.images): 16-bit
+"""Images reach the models as 8-bit RGB by one rule (internimage.models.images): 16-bit
 values scaled by 65535, 32-bit integers by 2**31 - 1, floats in [0, 1] by 255; negative, NaN or
 out-of-range values, 64-bit integers, empty images and damaged files are refused with the
 image's name. Checked on real files written by cv2 and PIL, through the Predictor, the
 detection and segmentation image demos and tools/image_demo.py (a subprocess), 1x1 images
 included."""
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -16,13 +14,12 @@ import torch
 from mmengine.registry import init_default_scope
 from PIL import Image
 
-from classification.imagenet.inference import Predictor
-from classification.imagenet.visualization import captioned_grid
-from classification.models import create_classifier
-from classification.models.images import read_rgb
-from test_inference_api import TINY
+from classification.inference import Predictor
+from classification.visualization import captioned_grid
+from internimage.models import create_classifier
+from internimage.models.images import read_rgb
+from tool_scripts import run_tool
 
-ROOT = Path(__file__).resolve().parents[1]
 # 8-bit values 0..255 and the 16-bit values that stand for them exactly (k * 257)
 LEVELS = np.arange(256, dtype=np.uint8).reshape(16, 16)
 
@@ -30,7 +27,7 @@ LEVELS = np.arange(256, dtype=np.uint8).reshape(16, 16)
 @pytest.fixture(scope='module')
 def predictor():
     torch.manual_seed(0)
-    return Predictor(create_classifier('internimage_t', **TINY), image_size=32)
+    return Predictor(create_classifier('internimage_test', num_classes=7), image_size=32)
 
 
 def truncated_copy(path, out):
@@ -151,13 +148,10 @@ def segmentation_demo(tmp_path_factory):
 @pytest.fixture(scope='module')
 def detection_demo(tmp_path_factory):
     """The Mask R-CNN demo config on the tiny backbone with random weights."""
-    from mmengine.config import Config
-    from test_detection import CLASSES, DEMO_CONFIG, TINY_BACKBONE, build_detector
+    from test_detection import CLASSES, DEMO_CONFIG, build_detector, tiny_config
     init_default_scope('mmdet')
     folder = tmp_path_factory.mktemp('detection_demo')
-    cfg = Config.fromfile(str(DEMO_CONFIG))
-    cfg.model.backbone.update(TINY_BACKBONE)
-    cfg.model.neck.in_channels = [16, 32, 64, 128]
+    cfg = tiny_config(DEMO_CONFIG)
     cfg.dump(str(folder / 'tiny.py'))
     torch.manual_seed(0)
     torch.save({'state_dict': build_detector(cfg).state_dict(),
@@ -166,9 +160,7 @@ def detection_demo(tmp_path_factory):
 
 
 def run_image_demo_tool(image, demo, out_file):
-    return subprocess.run([sys.executable, str(ROOT / 'tools' / 'image_demo.py'), str(image),
-                           *demo, '--out-file', str(out_file), '--score-thr', '0'],
-                          cwd=ROOT, capture_output=True, text=True)
+    return run_tool('image_demo.py', image, *demo, '--out-file', out_file, '--score-thr', '0')
 
 
 @pytest.mark.parametrize('task', ['segmentation', 'detection'])

@@ -10,13 +10,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    'classification/models': ('classification.engine', 'classification.imagenet',
-                               'classification.demo_data', 'detection', 'segmentation', 'tools',
-                               'timm', 'cv2', 'torch.distributed.fsdp'),
-    'ops_dcnv3': ('classification', 'detection', 'segmentation', 'tools', 'timm', 'cv2'),
-    'classification/demo_data': ('classification.models', 'classification.engine', 'detection',
-                                 'segmentation', 'torch', 'mmengine'),
-    'classification/engine': ('detection', 'segmentation', 'classification.imagenet', 'tools'),
+    'internimage/models': ('internimage.engine', 'internimage.demo_data', 'classification',
+                           'detection', 'segmentation', 'tools', 'timm', 'cv2',
+                           'torch.distributed.fsdp'),
+    'ops_dcnv3': ('internimage', 'classification', 'detection', 'segmentation', 'tools', 'timm',
+                  'cv2'),
+    'internimage/demo_data': ('internimage.models', 'internimage.engine', 'classification',
+                              'detection', 'segmentation', 'torch', 'mmengine'),
+    'internimage/engine': ('detection', 'segmentation', 'classification', 'tools'),
 }
 
 
@@ -74,11 +75,11 @@ def probe(module):
 
 
 def test_importing_the_model_changes_no_global_state_and_stays_light():
-    unchanged, heavy = probe('classification.models')
+    unchanged, heavy = probe('internimage.models')
     assert unchanged
     assert heavy == '[]'
 
 
 def test_importing_the_engine_installs_its_patches():
-    unchanged, _ = probe('classification.engine')
+    unchanged, _ = probe('internimage.engine')
     assert not unchanged

@@ -6,11 +6,12 @@ import pytest
 import torch
 from PIL import Image
 
-from classification.imagenet.inference import EVALUATION, Predictor, read_image
-from classification.models import create_classifier
+from classification.inference import Predictor, read_image
+from internimage.models import arch_options, create_classifier, pretrained_cfg
 from test_internimage import perturbed
 
-TINY = dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8), num_classes=7)
+# the registered test variant's options, stated over a published variant's
+TINY = dict(arch_options('internimage_test'), num_classes=7)
 MEAN = np.array([0.485, 0.456, 0.406])
 STD = np.array([0.229, 0.224, 0.225])
 
@@ -22,7 +23,8 @@ def random_image(height=40, width=60, seed=0):
 @pytest.fixture(scope='module')
 def predictor():
     torch.manual_seed(0)
-    return Predictor(perturbed(create_classifier('internimage_t', **TINY)), image_size=32)
+    return Predictor(perturbed(create_classifier('internimage_test', num_classes=7)),
+                     image_size=32)
 
 
 def test_preprocessing_is_bicubic_resize_centre_crop_and_imagenet_normalisation(predictor):
@@ -83,7 +85,7 @@ def test_from_variant_loads_our_checkpoint_and_the_published_evaluation_size(tmp
     images = predictor.preprocess(random_image())
     with torch.no_grad():
         torch.testing.assert_close(loaded.classifier(images), predictor.classifier(images))
-    assert EVALUATION['internimage_l'] == (384, 1.0)
+    assert pretrained_cfg('internimage_l')[1:3] == (384, 1.0)
     # A model trained at another size is evaluated at that size: 40x60 -> the centre 40x40.
     resized = Predictor.from_variant('internimage_t', image_size=40, crop_pct=1.0, **TINY)
     image = random_image()
@@ -108,3 +110,27 @@ def test_bad_input_is_named(predictor, tmp_path):
         Predictor.from_variant('internimage_t', checkpoint=tmp_path / 'missing.pth', **TINY)
     with pytest.raises(KeyError, match="unknown InternImage variant 'internimage_x'"):
         Predictor.from_variant('internimage_x')
+
+
+def test_a_variant_is_named_by_its_name_its_alias_or_a_released_tag(tmp_path, predictor):
+    """Predictor.from_variant('t') once built the model, loaded the checkpoint and then failed
+    with a bare KeyError: the alias now names the same variant, a released tag picks that
+    release's preprocessing, and a name without a release fails before any weights are read."""
+    path = tmp_path / 'classifier.pth'
+    state = {f'classifier.{k}': v for k, v in predictor.classifier.state_dict().items()}
+    torch.save({'state_dict': state, 'meta': {}}, path)
+    by_alias = Predictor.from_variant('t', checkpoint=path, **TINY)
+    by_tag = Predictor.from_variant('internimage_t.in1k', checkpoint=path, **TINY)
+    images = predictor.preprocess(random_image())
+    with torch.no_grad():
+        for loaded in (by_alias, by_tag):
+            torch.testing.assert_close(loaded.classifier(images), predictor.classifier(images))
+            assert loaded.preprocess(random_image()).shape == (1, 3, 224, 224)
+    assert pretrained_cfg('h').input_size == 640
+    assert pretrained_cfg('internimage_h.in22k_ft_in1k_384').input_size == 384
+    with pytest.raises(KeyError, match=r"no released checkpoint 'internimage_t.in22k' of "
+                                       r"internimage_t \(released: \['internimage_t.in1k'\]\)"):
+        Predictor.from_variant('internimage_t.in22k', checkpoint=tmp_path / 'missing.pth')
+    # the test variant has no release: it is evaluated at the size it is given
+    tiny = Predictor.from_variant('internimage_test', image_size=40, crop_pct=1.0)
+    assert tiny.preprocess(random_image()).shape == (1, 3, 40, 40)

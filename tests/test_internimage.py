@@ -5,9 +5,11 @@ import pytest
 import torch
 
 import ops_dcnv3
-from classification.models import (VARIANTS, InternImage, InternImageClassifier, create_backbone,
-                            create_classifier, internimage_t)
-from classification.models.layers import InternImageLayer
+from internimage.models import InternImage, create_backbone, create_classifier, internimage_t
+from internimage.models.factory import internimage_test
+from internimage.models.variants import ARCHS, PUBLISHED_VARIANTS, arch_options
+from dcnv3_cases import perturbed
+from internimage.models.layers import InternImageLayer
 
 needs_extension = pytest.mark.skipif(not ops_dcnv3.EXTENSION_AVAILABLE,
                                      reason='compiled DCNv3 extension not built')
@@ -24,27 +26,17 @@ def tiny_overrides(name):
     """Shrinks a variant (16 channels per group everywhere, few blocks) but keeps every option
     it has: post-norm, layer scale, res-post-norm, level-2 post-norms, centre feature scale,
     dw kernel 5, offset scale, and the CLIP-projector head."""
-    overrides = dict(channels=16, depths=(1, 1, 2, 1), groups=(1, 2, 4, 8))
-    if VARIANTS[name].get('level2_post_norm'):
+    overrides = dict(arch_options('internimage_test'), depths=(1, 1, 2, 1))
+    if arch_options(name).get('level2_post_norm'):
         overrides['level2_post_norm_block_ids'] = (1,)
     return overrides
-
-
-def perturbed(model, scale=0.1, seed=0):
-    """Random changes to every parameter: offsets and masks become non-zero, layer scales and
-    norms non-trivial."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn(p.shape, generator=generator, dtype=p.dtype) * scale)
-    return model
 
 
 def num_params(model):
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize('name', sorted(VARIANTS))
+@pytest.mark.parametrize('name', PUBLISHED_VARIANTS)
 def test_classifier_parameter_count_matches_published(name):
     """Within 1% of the published count; for a count published to fewer digits than that
     (G: '3B', one significant digit), within half a unit of its last digit, the most its
@@ -70,12 +62,12 @@ EXPECTED_KEYS = {
 }
 
 
-@pytest.mark.parametrize('name', sorted(VARIANTS))
+@pytest.mark.parametrize('name', PUBLISHED_VARIANTS)
 def test_state_dict_names_match_published(name):
     with torch.device('meta'):
         model = create_classifier(name)
     shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    config = VARIANTS[name]
+    config = arch_options(name)
     c, depths = config['channels'], config['depths']
     cf = c * 8
     level_norm, layer_scale, res_post_norm, post_norms, center_scale, clip = EXPECTED_KEYS[name]
@@ -141,20 +133,21 @@ def test_state_dict_names_match_published(name):
         assert not any(k.startswith(('clip_projector', 'fc_norm', 'dcnv3_head')) for k in shapes)
 
 
-@pytest.mark.parametrize('name', sorted(VARIANTS))
+@pytest.mark.parametrize('name', sorted(ARCHS))
 def test_full_size_forward_shapes_on_meta(name):
+    """Every variant of the record, the unpublished test variant included."""
     with torch.device('meta'):
         classifier = create_classifier(name, num_classes=10)
         logits = classifier(torch.empty(2, 3, 224, 224))
         backbone = create_backbone(name, out_indices=(0, 1, 2, 3))
         features = backbone(torch.empty(1, 3, 224, 224))
     assert logits.shape == (2, 10)
-    c = VARIANTS[name]['channels']
+    c = arch_options(name)['channels']
     assert [tuple(f.shape) for f in features] == [
         (1, c, 56, 56), (1, 2 * c, 28, 28), (1, 4 * c, 14, 14), (1, 8 * c, 7, 7)]
 
 
-@pytest.mark.parametrize('name', sorted(VARIANTS))
+@pytest.mark.parametrize('name', PUBLISHED_VARIANTS)
 def test_reduced_width_variants_run(name):
     torch.manual_seed(0)
     model = create_classifier(name, num_classes=7, **tiny_overrides(name)).eval()
@@ -169,8 +162,7 @@ def test_reduced_width_variants_run(name):
 
 
 def test_backbone_features_and_wiring_attributes():
-    backbone = create_backbone('internimage_t', out_indices=(1, 3), channels=16,
-                               groups=(1, 2, 4, 8), depths=(1, 1, 1, 1))
+    backbone = create_backbone('internimage_test', out_indices=(1, 3))
     features = backbone(torch.randn(2, 3, 96, 128))
     assert backbone.out_channels == (32, 128)
     assert backbone.out_strides == (8, 32)
@@ -180,8 +172,7 @@ def test_backbone_features_and_wiring_attributes():
 
 def test_backbone_features_are_the_levels_before_downsampling():
     torch.manual_seed(0)
-    backbone = create_backbone('internimage_t', channels=16, groups=(1, 2, 4, 8),
-                               depths=(1, 1, 1, 1)).eval()
+    backbone = create_backbone('internimage_test').eval()
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         features = backbone(x)
@@ -247,10 +238,10 @@ def test_compiled_and_reference_operators_agree(name):
 
 def test_remove_center_variant_runs_on_both_operators():
     torch.manual_seed(0)
-    options = dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8), remove_center=True)
-    reference = perturbed(internimage_t(core_op='DCNv3_pytorch', **options)).double().eval()
+    reference = perturbed(internimage_test(core_op='DCNv3_pytorch', remove_center=True))
+    reference = reference.double().eval()
     assert reference.state_dict()['levels.0.blocks.0.dcn.mask.weight'].shape == (8, 16)
-    ours = internimage_t(core_op='DCNv3', **options).double().eval()
+    ours = internimage_test(core_op='DCNv3', remove_center=True).double().eval()
     ours.load_state_dict(reference.state_dict())
     x = torch.randn(1, 3, 32, 32, dtype=torch.float64)
     with torch.no_grad():
@@ -258,8 +249,7 @@ def test_remove_center_variant_runs_on_both_operators():
 
 
 def test_frozen_stages_freeze_the_stem_and_levels():
-    backbone = create_backbone('internimage_t', frozen_stages=2, channels=16,
-                               groups=(1, 2, 4, 8), depths=(1, 1, 1, 1))
+    backbone = create_backbone('internimage_test', frozen_stages=2)
     backbone.train()
     frozen = [backbone.patch_embed, backbone.levels[0], backbone.levels[1]]
     for module in frozen:
@@ -275,15 +265,13 @@ def test_frozen_stages_freeze_the_stem_and_levels():
 
 
 def test_frozen_stages_zero_freezes_only_the_stem():
-    backbone = create_backbone('internimage_t', frozen_stages=0, channels=16,
-                               groups=(1, 2, 4, 8), depths=(1, 1, 1, 1))
+    backbone = create_backbone('internimage_test', frozen_stages=0)
     assert not any(p.requires_grad for p in backbone.patch_embed.parameters())
     assert all(p.requires_grad for p in backbone.levels.parameters())
 
 
 def test_norm_eval_keeps_batch_norms_in_eval_mode():
-    backbone = create_backbone('internimage_t', norm_layer='BN', norm_eval=True, channels=16,
-                               groups=(1, 2, 4, 8), depths=(1, 1, 1, 1))
+    backbone = create_backbone('internimage_test', norm_layer='BN', norm_eval=True)
     backbone.train()
     norms = [m for m in backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert norms and all(not m.training for m in norms)
@@ -291,11 +279,11 @@ def test_norm_eval_keeps_batch_norms_in_eval_mode():
 
 
 def test_gradient_checkpointing_gives_the_same_gradients():
-    options = dict(channels=16, depths=(1, 2, 1, 1), groups=(1, 2, 4, 8), drop_path_rate=0.2,
-                   core_op='DCNv3_pytorch', num_classes=4)
+    options = dict(depths=(1, 2, 1, 1), drop_path_rate=0.2, core_op='DCNv3_pytorch',
+                   num_classes=4)
     torch.manual_seed(0)
-    plain = perturbed(internimage_t(**options)).double()
-    checkpointed = internimage_t(with_cp=True, **options).double()
+    plain = perturbed(internimage_test(**options)).double()
+    checkpointed = internimage_test(with_cp=True, **options).double()
     checkpointed.load_state_dict(plain.state_dict())
     x = torch.randn(2, 3, 32, 32, dtype=torch.float64)
     grads = []
@@ -310,7 +298,7 @@ def test_gradient_checkpointing_gives_the_same_gradients():
 
 
 def test_gradient_checkpointing_really_checkpoints():
-    model = internimage_t(with_cp=True, channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8))
+    model = internimage_test(with_cp=True)
     calls = []
     block = model.levels[0].blocks[0]
     block.mlp.register_forward_pre_hook(lambda *args: calls.append(1))
@@ -335,12 +323,12 @@ def test_unknown_config_key():
 
 
 def test_wrong_input_channels():
-    model = internimage_t(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8))
+    model = internimage_test()
     with pytest.raises(ValueError, match=r'\(N, 3, H, W\).*\(1, 4, 64, 64\)'):
         model(torch.randn(1, 4, 64, 64))
     with pytest.raises(ValueError, match='image batch'):
         model(torch.randn(3, 64, 64))
-    gray = internimage_t(in_channels=1, channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8))
+    gray = internimage_test(in_channels=1)
     assert gray(torch.randn(1, 1, 64, 64)).shape == (1, 1000)
 
 

@@ -10,17 +10,19 @@ import numpy as np
 import pytest
 import torch
 
-from classification.models import (InternImage, create_backbone, extract_state_dict, internimage_t,
-                            load_checkpoint, map_22k_to_1k, mm_checkpoint, read_checkpoint)
-from classification.models.weights_only import UnsafeCheckpointError
+from internimage.models import (InternImage, create_backbone, extract_state_dict,
+                                internimage_test, load_checkpoint, map_22k_to_1k, mm_checkpoint,
+                                read_checkpoint)
+from internimage.models.conversion import ConversionError, layout_for
+from internimage.models.weights_only import UnsafeCheckpointError
+from tool_scripts import run_tool
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8))
 
 
 def tiny_classifier(seed, **overrides):
     torch.manual_seed(seed)
-    model = internimage_t(**{**TINY, **overrides})
+    model = internimage_test(**overrides)
     with torch.no_grad():
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.1)
@@ -29,7 +31,7 @@ def tiny_classifier(seed, **overrides):
 
 def tiny_backbone(**overrides):
     torch.manual_seed(123)
-    return create_backbone('internimage_t', **{**TINY, **overrides})
+    return create_backbone('internimage_test', **overrides)
 
 
 def assert_same_weights(model, state_dict, prefix=''):
@@ -199,7 +201,7 @@ def test_pretrained_init_cfg_uses_our_loader(tmp_path):
     path = tmp_path / 'det.pth'
     torch.save({'state_dict': {'module.backbone.' + k: v for k, v in
                                source.state_dict().items()}, 'meta': {}}, path)
-    target = InternImage(**TINY, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    target = InternImage(arch='test', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     target.init_weights()
     assert_same_weights(target, source.state_dict())
 
@@ -236,3 +238,41 @@ def test_converter_writes_what_mmengine_load_from_reads(tmp_path):
     assert_same_weights(target.classifier, source.state_dict())
     # ... and our loader takes the network back out of it.
     assert_same_weights(target.classifier, extract_state_dict(read_checkpoint(whole)))
+
+
+def test_our_classification_models_checkpoint_initialises_a_backbone(tmp_path):
+    """What tools/train.py writes for a classification config (the network under
+    ``classifier.``, beside the rest of the training model) initialises a detector's backbone
+    through init_cfg, the head left out: the path the segmentation demo takes."""
+    source = tiny_classifier(0)
+    path = tmp_path / 'epoch_1.pth'
+    state = {f'classifier.{k}': v for k, v in source.state_dict().items()}
+    state['data_preprocessor.mean'] = torch.zeros(3)
+    torch.save({'state_dict': state, 'meta': {}, 'message_hub': {}}, path)
+    target = InternImage(arch='test', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    target.init_weights()
+    assert_same_weights(target, source.state_dict())
+    network = extract_state_dict(read_checkpoint(path))
+    assert 'data_preprocessor.mean' not in network and 'head.weight' in network
+
+
+def test_the_classification_layout_is_chosen_by_the_model():
+    """layout_for once ignored its model config: a model type without a released layout is
+    refused by name."""
+    names = ['patch_embed.conv1.weight', 'head.weight']
+    assert layout_for(dict(type='ImageClassificationModel'), names).fills == 'classifier.'
+    with pytest.raises(ConversionError, match="type 'MaskRCNN'; known: "
+                                              r"\['ImageClassificationModel'\]"):
+        layout_for(dict(type='MaskRCNN'), names)
+
+
+def test_the_converter_names_a_bad_config_without_a_traceback(tmp_path):
+    """tools/convert_checkpoint.py reads the engine's config errors as every tool does: the
+    message, exit status 1, nothing written."""
+    src = tmp_path / 'cls.pth'
+    torch.save({'model': tiny_classifier(0).state_dict()}, src)
+    dst = tmp_path / 'out.pth'
+    result = run_tool('convert_checkpoint.py', src, dst, '--config', tmp_path / 'missing.py')
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert f'config file not found: {tmp_path / "missing.py"}' in result.stderr
+    assert not dst.exists()

@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ('ops_dcnv3', 'classification', 'detection', 'segmentation')
+PACKAGES = ('ops_dcnv3', 'internimage', 'classification', 'detection', 'segmentation')
 
 
 def outside_env():
@@ -24,7 +24,7 @@ def outside_env():
 
 
 def test_packages_import_from_outside_the_repository(tmp_path):
-    """From a folder outside the repository, without PYTHONPATH, the four packages import from
+    """From a folder outside the repository, without PYTHONPATH, the five packages import from
     this checkout (the editable install) and the repository is not on sys.path."""
     script = '''
 import importlib, json, sys

@@ -11,16 +11,14 @@ import re
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.config import Config
 from mmengine.registry import DefaultScope, MODELS
 from torchvision.ops import batched_nms
 
-from classification.engine import task_of
-from classification.models import InternImageTrunk
-from classification.models.conversion import convert_state_dict, first_rule, shapes_of
-from classification.models.variants import with_arch
-from published_data import our_config, read_key_list
-from test_published_fixtures import SHRUNK, assert_close
+from internimage.engine import task_of
+from internimage.models import InternImageTrunk
+from internimage.models.conversion import convert_state_dict, first_rule, shapes_of
+from internimage.models.variants import with_arch
+from published_data import assert_close, read_key_list, shrunk_model
 
 # published entries of blocks and level-2 post-norms beyond the shrunk depths
 BEYOND_SHRUNK = re.compile(r'levels\.\d\.(blocks|post_norms)\.\d+\.')
@@ -46,11 +44,7 @@ def converted(published_name, seed, **model_overrides):
     """(our model, the published state dict): the state dict has the released layout's names
     (keys/*.txt) with our shrunk model's shapes (each name mapped through the layout), the
     model is loaded from it through the converter (strict)."""
-    cfg = Config.fromfile(our_config(published_name))
-    cfg.model.backbone.update(SHRUNK)
-    cfg.merge_from_dict({f'model.{k}': v for k, v in model_overrides.items()})
-    with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        model = MODELS.build(cfg.model)
+    model, cfg = shrunk_model(published_name, **model_overrides)
     ours = shapes_of(model.state_dict())
     names = list(read_key_list(published_name))
     layout = task_of(cfg).released_layout(cfg.model, names)

@@ -2,42 +2,20 @@
 backbone and loaded through the converter from the published state dict, give the published
 implementation's outputs on the fixtures' input (relative error <= 1e-4; ../shared/published,
 each fixture's .txt says which call produced each tensor)."""
-import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope, MODELS
+from mmengine.registry import MODELS
 from mmengine.structures import InstanceData
 
-from classification.engine import task_of
-from classification.models.conversion import Layout, convert_state_dict, keep, shapes_of
-from published_data import load_fixture, our_config
-
-SHRUNK = dict(channels=32, depths=[1, 1, 2, 1], groups=[2, 4, 8, 16], init_cfg=None)
-TOLERANCE = 1e-4
-
-
-def relative_error(ours, published):
-    return float((ours - published).abs().max() / published.abs().max())
-
-
-def assert_close(ours, published, what):
-    ours = ours if isinstance(ours, (list, tuple)) else [ours]
-    published = published if isinstance(published, (list, tuple)) else [published]
-    assert len(ours) == len(published), what
-    for level, (a, b) in enumerate(zip(ours, published)):
-        assert a.shape == b.shape, f'{what}[{level}]: {tuple(a.shape)} vs {tuple(b.shape)}'
-        error = relative_error(a, b)
-        assert error <= TOLERANCE, f'{what}[{level}]: relative error {error:.2e}'
+from internimage.engine import task_of
+from internimage.models.conversion import Layout, convert_state_dict, keep, shapes_of
+from published_data import SHRUNK, assert_close, load_fixture, our_config, shrunk_model
 
 
 def converted_model(published_name, fixture, **model_overrides):
     """Our model of the recipe, shrunk as the fixture's, with the fixture's published weights
     converted into it (strict load)."""
-    cfg = Config.fromfile(our_config(published_name))
-    cfg.model.backbone.update(SHRUNK)
-    cfg.merge_from_dict({f'model.{k}': v for k, v in model_overrides.items()})
-    with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        model = MODELS.build(cfg.model)
+    model, cfg = shrunk_model(published_name, **model_overrides)
     source = fixture['state_dict']
     layout = task_of(cfg).released_layout(cfg.model, list(source))
     state_dict, _ = convert_state_dict(layout, source, shapes_of(model.state_dict()))

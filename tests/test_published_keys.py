@@ -2,18 +2,16 @@
 by its own stack) converts completely into our model of the same recipe: every entry placed,
 shapes equal, no model entry left empty; checked on names and shapes alone. And the converter
 refuses what does not fit, naming it, and writes nothing."""
-import subprocess
-import sys
 
 import pytest
 import torch
 from mmengine.config import Config
 
-from classification.engine import task_of
-from classification.engine.released import model_shapes
-from classification.models.conversion import ConversionError, plan_conversion
+from internimage.engine import task_of
+from internimage.engine.released import model_shapes
+from internimage.models.conversion import ConversionError, plan_conversion
 from published_data import CONFIG_OF, our_config, read_key_list
-from tool_scripts import TOOLS
+from tool_scripts import run_tool
 
 # entries renamed from the published head to mmdet 3.3 / mmseg 1.2 (read from the published
 # heads' code, see detection/ and segmentation/checkpoint_layouts.py)
@@ -87,8 +85,7 @@ DEMO = 'configs/detection/demo/mask_rcnn_internimage_demo_shapes.py'
 
 
 def run_converter(*args):
-    return subprocess.run([sys.executable, str(TOOLS / 'convert_checkpoint.py'), *map(str, args)],
-                          capture_output=True, text=True)
+    return run_tool('convert_checkpoint.py', *args)
 
 
 def test_converter_writes_a_whole_detector_or_nothing(tmp_path):

@@ -11,17 +11,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmcv.ops.multi_scale_deform_attn import multi_scale_deformable_attn_pytorch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope, MODELS
 from mmseg.models.decode_heads import Mask2FormerHead
 from mmseg.structures import SegDataSample
 
-from classification.engine import task_of
-from classification.models.conversion import convert_state_dict, first_rule, shapes_of
-from published_data import our_config, read_key_list
+from internimage.engine import task_of
+from internimage.models.conversion import convert_state_dict, first_rule, shapes_of
+from published_data import assert_close, read_key_list, relative_error, shrunk_model
 
 PUBLISHED = 'mask2former_internimage_h_896_80k_cocostuff2ade20k_ss'
-TOLERANCE = 1e-4
 WIDTH, HEADS, QUERIES, LAYERS = 64, 4, 10, 4
 ATTENTION = dict(embed_dims=WIDTH, num_heads=HEADS)
 FFN = dict(embed_dims=WIDTH, feedforward_channels=2 * WIDTH)
@@ -34,9 +31,9 @@ SHRUNK_HEAD = dict(
     positional_encoding=dict(num_feats=WIDTH // 2),
     transformer_decoder=dict(num_layers=LAYERS, layer_cfg=dict(
         self_attn_cfg=ATTENTION, cross_attn_cfg=ATTENTION, ffn_cfg=FFN)))
-# the fixtures' shrunk backbone; the published H ids (5, 11, ...) do not fit a level of depth 2
-SHRUNK_BACKBONE = dict(channels=32, depths=[1, 1, 2, 1], groups=[2, 4, 8, 16], init_cfg=None,
-                       level2_post_norm_block_ids=[0, 1])
+# over the fixtures' shrunk backbone: the published H ids (5, 11, ...) do not fit a level of
+# depth 2
+SHRUNK_BACKBONE = {'backbone.level2_post_norm_block_ids': [0, 1]}
 
 
 # ---- the oracle: the published test-time computation, in plain torch ----------------------
@@ -226,11 +223,7 @@ def published_weights(names_and_shapes):
 @pytest.fixture(scope='module')
 def models():
     """(our shrunk model loaded through the converter, the published state dict)."""
-    cfg = Config.fromfile(our_config(PUBLISHED))
-    cfg.model.backbone.update(SHRUNK_BACKBONE)
-    cfg.merge_from_dict({'model.decode_head': SHRUNK_HEAD})
-    with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        model = MODELS.build(cfg.model)
+    model, cfg = shrunk_model(PUBLISHED, decode_head=SHRUNK_HEAD, **SHRUNK_BACKBONE)
     ours = shapes_of(model.state_dict())
     full = read_key_list(PUBLISHED)
     layout = task_of(cfg).released_layout(cfg.model, list(full))
@@ -245,16 +238,6 @@ def models():
     state_dict, _ = convert_state_dict(layout, source, ours)
     model.load_state_dict(state_dict, strict=True)
     return model.eval(), source
-
-
-def relative_error(ours, published):
-    return float((ours - published).abs().max() / published.abs().max())
-
-
-def assert_close(ours, published, what):
-    assert ours.shape == published.shape, f'{what}: {tuple(ours.shape)} vs {published.shape}'
-    error = relative_error(ours, published)
-    assert error <= TOLERANCE, f'{what}: relative error {error:.2e}'
 
 
 IMAGE = (128, 160)

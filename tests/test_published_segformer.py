@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from test_published_composition import converted
-from test_published_fixtures import assert_close
+from published_data import assert_close
 
 SHRUNK_CHANNELS = [32, 64, 128, 256]
 

@@ -10,10 +10,10 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 
-import classification.engine  # noqa: F401  (registers the optimizer constructor)
+import internimage.engine  # noqa: F401  (registers the optimizer constructor)
 import segmentation  # noqa: F401
-from classification.models import InternImage, InternImageTrunk
-from classification.models.variants import with_arch
+from internimage.models import InternImage, InternImageTrunk
+from internimage.models.variants import with_arch
 
 CONFIGS = sorted(glob.glob('configs/segmentation/*/*.py'))
 SEG = 'configs/segmentation/'
@@ -123,7 +123,7 @@ def test_every_published_config_is_listed():
 def test_config_builds_with_heads_wired_to_the_backbone(path):
     cfg = load(path)
     assert cfg.default_scope == 'mmseg'
-    assert {'classification.models', 'classification.engine', 'segmentation'} <= set(
+    assert {'internimage.models', 'internimage.engine', 'segmentation'} <= set(
         cfg.custom_imports.imports)
     model_cfg = segmentor(cfg.model)
     with torch.device('meta'):

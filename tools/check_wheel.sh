@@ -25,13 +25,13 @@ say "building the wheel: pip wheel --no-build-isolation --no-deps . (compiles th
 WHEEL="$(ls "$TMP"/dist/internimage-*.whl)"
 say "built $(basename "$WHEEL") ($(du -k "$WHEEL" | cut -f1) KiB) in $((SECONDS - start)) s"
 
-# 2. it carries every module of the four packages (a folder without __init__.py would be
+# 2. it carries every module of the five packages (a folder without __init__.py would be
 #    missing) and the compiled library
 "$PY" - "$WHEEL" "$ROOT" <<'EOF'
 import glob, os, sys, zipfile
 wheel, root = sys.argv[1:]
 names = set(zipfile.ZipFile(wheel).namelist())
-packages = ('ops_dcnv3', 'classification', 'detection', 'segmentation')
+packages = ('ops_dcnv3', 'internimage', 'classification', 'detection', 'segmentation')
 modules = {os.path.relpath(path, root) for package in packages
            for path in glob.glob(os.path.join(root, package, '**', '*.py'), recursive=True)}
 missing = sorted(modules - names)
@@ -101,9 +101,10 @@ for device in devices:
 if devices == ['cpu']:
     say('no GPU here: the CUDA kernels were not run')
 
-for name in ('classification', 'detection', 'segmentation'):
+for name in ('internimage.models', 'classification', 'detection', 'segmentation'):
     module = importlib.import_module(name)
     assert inside(module.__file__, prefix), f'{name} comes from {module.__file__}'
-say('classification, detection and segmentation import from the fresh venv too')
+say('internimage.models, classification, detection and segmentation import from the fresh venv '
+    'too')
 say('ok')
 EOF

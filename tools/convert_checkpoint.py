@@ -6,7 +6,7 @@
                                                [--class-indices map22kto1k.txt]
 
 With ``--config`` the whole released model (classification, detection or segmentation, in the
-published layouts: classification/models/conversion.py, detection/ and segmentation/
+published layouts: internimage/models/conversion.py, detection/ and segmentation/
 checkpoint_layouts.py) becomes a checkpoint of the config's model: every source tensor is
 placed or dropped with a printed reason, shapes are checked against the model built on the meta
 device, and an entry that does not fit is an error naming it (nothing is written). Without
@@ -17,12 +17,13 @@ import os
 
 import torch
 
-from classification.engine.launch import add_config_options, checkpoint_or_exit
-from classification.engine.config import load_config
-from classification.engine.released import convert_released
-from classification.models import extract_state_dict, map_22k_to_1k, mm_checkpoint
-from classification.models.checkpoint import released_state_dict
-from classification.models.conversion import ConversionError
+from internimage.engine.launch import (add_config_options, exits_on_usage_error,
+                                       read_tool_checkpoint)
+from internimage.engine.config import load_config
+from internimage.engine.released import convert_released
+from internimage.models import extract_state_dict, map_22k_to_1k, mm_checkpoint
+from internimage.models.checkpoint import released_state_dict
+from internimage.models.conversion import ConversionError
 
 
 def parse_args(argv=None):
@@ -67,9 +68,10 @@ def model_checkpoint(args, checkpoint):
                                                 'layout': plan.layout.name}}, args.config
 
 
+@exits_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
-    checkpoint = checkpoint_or_exit(args.src)
+    checkpoint = read_tool_checkpoint(args.src)
     if args.config:
         converted, target = model_checkpoint(args, checkpoint)
     else:

@@ -13,7 +13,7 @@ import time
 import torch
 
 import ops_dcnv3
-from classification.engine.tasks import TASKS
+from internimage.engine.tasks import TASKS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

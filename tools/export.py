@@ -1,12 +1,12 @@
 """Exports the InternImage network of a config to ONNX, with dynamic batch and image size:
 
-    python tools/export.py CONFIG CHECKPOINT --format onnx [--mode portable|plugin] [--out F]
-                           [--shape H W] [--backbone]
+    python tools/export.py CONFIG CHECKPOINT [--mode portable|plugin] [--out F] [--shape H W]
+                           [--backbone]
 
 A classification config exports its classifier (image -> logits) or, with ``--backbone``, its
 trunk as the dense backbone (image -> NCHW feature maps of the four levels); a detection or
 segmentation config exports its InternImage backbone (feature maps of its out_indices). The
-checkpoint may be any layout ``classification.models.load_checkpoint`` reads. ``--mode portable``
+checkpoint may be any layout ``internimage.models.load_checkpoint`` reads. ``--mode portable``
 writes DCNv3 as standard ONNX ops and checks the file in ONNX Runtime against PyTorch at two image
 sizes; ``--mode plugin`` writes one ``mmdeploy::TRTDCNv3`` node per DCNv3 (TensorRT plugin).
 """
@@ -17,9 +17,10 @@ import numpy as np
 import torch
 from mmengine.registry import MODELS
 
-from classification.engine import load_config
-from classification.models import load_checkpoint
-from classification.models.variants import HEAD_OPTIONS
+from internimage.engine import load_config
+from internimage.engine.launch import exits_on_usage_error
+from internimage.models import load_checkpoint
+from internimage.models.variants import HEAD_OPTIONS
 from ops_dcnv3.onnx import EXPORT_OPS, PLUGIN_DOMAIN, PLUGIN_OP_TYPE, export_onnx
 
 EXAMPLE_BATCH = 2
@@ -31,7 +32,6 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint', help='checkpoint file (ours or a published layout)')
-    parser.add_argument('--format', choices=['onnx'], default='onnx')
     parser.add_argument('--mode', choices=sorted(EXPORT_OPS), default='portable',
                         help='portable: DCNv3 as standard ONNX ops (ONNX Runtime); plugin: one '
                              f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE} node (TensorRT plugin)')
@@ -130,6 +130,7 @@ def export(config, checkpoint, out, mode='portable', shape=(224, 224), backbone=
     return f'ONNX Runtime matches PyTorch (largest relative difference {text})'
 
 
+@exits_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
     out = args.out or f'{os.path.splitext(args.checkpoint)[0]}_{args.mode}.onnx'

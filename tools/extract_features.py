@@ -5,11 +5,11 @@
                                      [--cfg-options KEY=VALUE ...]
 
 The images and their test transform come from the config's dataloader of ``--split`` (no
-augmentation for val/test); the checkpoint may be any layout
-``classification.models.load_checkpoint``
+augmentation for val/test); the checkpoint may be any layout ``internimage.models.load_checkpoint``
 reads (ours or the published ones). Each level is average-pooled to (N, C) unless ``--spatial``
 keeps its (N, H, W, C) map. The .npz holds ``level_<i>`` arrays, ``labels``, ``paths`` and
-``classes``: what linear probes and retrieval experiments start from."""
+``classes``: what linear probes and retrieval experiments start from. The tool runs in one
+process (no --launcher)."""
 import argparse
 import os
 
@@ -18,8 +18,9 @@ import torch
 from mmengine.registry import DATA_SAMPLERS, DATASETS, MODELS, DefaultScope
 from torch.utils.data import DataLoader
 
-from classification.engine.launch import add_common_arguments, launcher_config
-from classification.models import load_checkpoint
+from internimage.engine.launch import (add_common_arguments, exits_on_usage_error,
+                                       launcher_config)
+from internimage.models import load_checkpoint
 
 
 def parse_args(argv=None):
@@ -34,7 +35,7 @@ def parse_args(argv=None):
     parser.add_argument('--spatial', action='store_true',
                         help='keep each level as an (N, H, W, C) map instead of pooling it')
     parser.add_argument('--max-images', type=int, help='stop after this many images')
-    add_common_arguments(parser)
+    add_common_arguments(parser, distributed=False)  # one process: no --launcher
     return parser.parse_args(argv)
 
 
@@ -84,6 +85,7 @@ def extract(classifier, loader, levels, spatial, max_images=None):
             np.concatenate(labels)[limit])
 
 
+@exits_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
     if not os.path.isfile(args.checkpoint):

@@ -8,7 +8,7 @@ classification: ImageNet folder layout in data/demo/shapes_cls; detection: COCO 
 data/demo/coco_shapes; segmentation: ADE20K layout in data/demo/ade_shapes."""
 import argparse
 
-from classification.engine.tasks import TASKS
+from internimage.engine.tasks import TASKS
 
 
 def parse_args(argv=None):

@@ -19,8 +19,8 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import MODELS, init_default_scope
 
 import ops_dcnv3
-from classification.engine import load_config, task_of
-from classification.engine.launch import add_config_options
+from internimage.engine import load_config, task_of
+from internimage.engine.launch import add_config_options, exits_on_usage_error
 from ops_dcnv3.flops import DCNV3_OP, add_dcnv3_handle
 
 
@@ -105,6 +105,7 @@ def giga(value):
     return f'{value / 1e9:.2f} G'
 
 
+@exits_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)

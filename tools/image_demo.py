@@ -5,13 +5,14 @@ and masks drawn by mmdet's visualizer, or mmseg's colour overlay):
                                [--score-thr 0.3]
 
 The task is the config's ``default_scope``. The image is decoded as the Predictor does
-(classification.models.images: 16-bit, 32-bit and float images scaled to 8 bits)."""
+(internimage.models.images: 16-bit, 32-bit and float images scaled to 8 bits)."""
 import argparse
 import inspect
 import os
 
-from classification.engine import load_config, task_of
-from classification.models.images import read_rgb_file
+from internimage.engine import load_config, task_of
+from internimage.engine.launch import exits_on_usage_error
+from internimage.models.images import read_rgb_file
 
 
 def parse_args(argv=None):
@@ -35,6 +36,7 @@ def read_image_or_exit(path):
         raise SystemExit(f'image_demo: {error}') from error
 
 
+@exits_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
     image = read_image_or_exit(args.image)

@@ -66,10 +66,5 @@ fi
 #    ops_dcnv3/_C*.so in place. ops_dcnv3/build.py skips it when the installed distribution is
 #    an editable install of this checkout and the extension's sources, build scripts, torch and
 #    build settings are unchanged, and reinstalls (rebuilding the extension) otherwise.
-SITE="$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
-if [ -e "$SITE/internimage_repo.pth" ]; then
-  say "removing internimage_repo.pth of an older set-up (the editable install replaces it)"
-  rm -f "$SITE/internimage_repo.pth"
-fi
 "$PY" "$ROOT/ops_dcnv3/build.py"
 say "done: activate with 'source .venv/bin/activate'"

@@ -19,12 +19,13 @@ import time
 
 import torch
 from mmengine.dist import is_main_process
-from classification.engine.launch import (add_common_arguments, build_runner,
-                                          checkpoint_or_exit, launcher_config, positive_int,
-                                          process_group_closed_on_exit)
-from classification.engine.released import model_shapes, weights_for
-from classification.models.checkpoint import fit_report
-from classification.models.conversion import ConversionError
+from internimage.engine.launch import (add_common_arguments, build_runner,
+                                       read_tool_checkpoint, exits_on_usage_error,
+                                       launcher_config, positive_int,
+                                       process_group_closed_on_exit)
+from internimage.engine.released import model_shapes, weights_for
+from internimage.models.checkpoint import fit_report
+from internimage.models.conversion import ConversionError
 from mmengine.model import BaseTTAModel, is_model_wrapper
 
 THROUGHPUT_WARMUP = 3
@@ -103,9 +104,9 @@ def refuse_unfit(cfg, checkpoint, path, allow_partial, conversion_error=None):
 
 def released_weights(cfg, path, allow_partial=False):
     """A checkpoint that is not ours (a published release) converted in memory for the config's
-    model (classification/engine/released.py), or None for one of ours, which mmengine loads.
+    model (internimage/engine/released.py), or None for one of ours, which mmengine loads.
     Memory-mapped: reading the names costs no copy of a large checkpoint."""
-    checkpoint = checkpoint_or_exit(path, mmap=True)
+    checkpoint = read_tool_checkpoint(path, mmap=True)
     try:
         state_dict, plan = weights_for(cfg, checkpoint)
     except (ConversionError, KeyError, ValueError) as error:
@@ -181,6 +182,7 @@ def evaluate(cfg, args, converted):
     run_test(runner=runner, args=args, cfg=cfg)
 
 
+@exits_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
     if not os.path.isfile(args.checkpoint):

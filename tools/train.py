@@ -10,10 +10,11 @@ import argparse
 import os
 
 import torch
-from classification.engine import latest_complete_checkpoint, task_of
-from classification.engine.atomic_checkpoints import resume_problem
-from classification.engine.launch import (add_common_arguments, build_runner, launcher_config,
-                                          process_group_closed_on_exit)
+from internimage.engine import latest_complete_checkpoint, task_of
+from internimage.engine.atomic_checkpoints import resume_problem
+from internimage.engine.launch import (add_common_arguments, build_runner,
+                                       exits_on_usage_error, launcher_config,
+                                       process_group_closed_on_exit)
 
 
 def parse_args(argv=None):
@@ -75,6 +76,7 @@ def apply_amp(cfg, dtype):
     print(f'--amp: {wrapper.type} in {dtype}')
 
 
+@exits_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
     cfg = launcher_config(args)

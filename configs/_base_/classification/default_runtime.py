@@ -1,7 +1,7 @@
 # Runtime shared by the classification configs: mmengine's root registries (no default scope),
 # our code loaded through custom_imports, top-1/top-5 evaluation, pictures with --show-dir.
 custom_imports = dict(
-    imports=['classification.models', 'classification.engine', 'classification.imagenet'],
+    imports=['internimage.models', 'internimage.engine', 'classification'],
     allow_failed_imports=False)
 default_scope = None
 

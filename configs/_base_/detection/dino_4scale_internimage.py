@@ -5,9 +5,9 @@
 # 500 linear warm-up iterations, lr step at epoch 11.
 _base_ = 'mmdet::dino/dino-4scale_r50_8xb2-12e_coco.py'
 
-custom_imports = dict(imports=['classification.models', 'classification.engine', 'detection'],
+custom_imports = dict(imports=['internimage.models', 'internimage.engine', 'detection'],
                       allow_failed_imports=False)
-# as every task's: checkpoints written then renamed (classification/engine/atomic_checkpoints.py)
+# as every task's: checkpoints written then renamed (internimage/engine/atomic_checkpoints.py)
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3, save_best='auto',
                                      backend_args=dict(backend='atomic_local')))
 

@@ -2,10 +2,10 @@
 # SegTTAModel for multi-scale testing) plus our code loaded by custom_imports, so that mmseg's
 # own train/test scripts run these configs too. Logs and checkpoints by iteration (published:
 # every 1000 iterations): the latest two, so a damaged last one still leaves one to resume
-# from, each written then renamed (classification/engine/atomic_checkpoints.py), and the best mIoU.
+# from, each written then renamed (internimage/engine/atomic_checkpoints.py), and the best mIoU.
 _base_ = 'mmseg::_base_/default_runtime.py'
 
-custom_imports = dict(imports=['classification.models', 'classification.engine', 'segmentation'],
+custom_imports = dict(imports=['internimage.models', 'internimage.engine', 'segmentation'],
                       allow_failed_imports=False)
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

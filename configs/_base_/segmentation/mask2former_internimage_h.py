@@ -10,7 +10,7 @@
 # with the class weights, the crop size, the data and the schedule.
 _base_ = ['./mask2former_internimage.py', './default_runtime.py']
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(
     backbone=dict(arch='h', drop_path_rate=0.5,

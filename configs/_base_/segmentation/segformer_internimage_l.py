@@ -8,7 +8,7 @@
 _base_ = ['mmseg::_base_/models/segformer_mit-b0.py', './schedule_160k.py',
           './default_runtime.py']
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(
     pretrained=None,

@@ -1,4 +1,4 @@
-# The embedded demo data (segmentation.demo_data; make it with
+# The embedded demo data (internimage.demo_data.segmentation; make it with
 #   python tools/generate_demo_data.py --task segmentation):
 # 128x128 rendered scenes in the ADE20K layout, classes background + 4 shape kinds, unlabeled
 # outlines ignored (reduce_zero_label). Flips only (train and validation images come from the

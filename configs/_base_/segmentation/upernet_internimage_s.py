@@ -3,7 +3,7 @@
 # Pretrained: https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_s_1k_224.pth
 _base_ = './upernet_internimage_t.py'
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(
     backbone=dict(arch='s', drop_path_rate=0.3,

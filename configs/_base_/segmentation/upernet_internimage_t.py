@@ -3,7 +3,7 @@
 # Pretrained: https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_t_1k_224.pth
 _base_ = ['./upernet_internimage.py', './schedule_160k.py', './default_runtime.py']
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(
     backbone=dict(

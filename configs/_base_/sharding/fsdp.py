@@ -1,5 +1,5 @@
 # Sharded data parallel training (FSDP) for the 1B/3B variants through mmengine's FlexibleRunner:
-# every InternImage layer is its own shard unit (classification.sharding), full sharding of
+# every InternImage layer is its own shard unit (internimage.engine.sharding), full sharding of
 # parameters, gradients and optimizer state; original parameters kept visible so that the layer-
 # wise lr decay groups of InternImageLayerDecayConstructor still apply. Launch with
 # tools/dist_train.sh or tools/slurm_train.sh; checkpoints are gathered into one full state dict.

@@ -2,7 +2,7 @@
 # _base_ file). Set `load_from` to the Objects365-pretrained detector.
 _base_ = '../../_base_/detection/dino_4scale_internimage_o365_to_coco.py'
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(backbone=dict(arch='h'),
              neck=dict(in_channels=level_channels('h', out_indices=(1, 2, 3))))

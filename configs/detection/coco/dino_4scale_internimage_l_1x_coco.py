@@ -3,7 +3,7 @@
 # https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_l_22k_192to384.pth
 _base_ = '../../_base_/detection/dino_4scale_internimage.py'
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(
     backbone=dict(

@@ -2,7 +2,7 @@
 # https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_s_1k_224.pth
 _base_ = './mask_rcnn_internimage_t_fpn_1x_coco.py'
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(
     backbone=dict(arch='s', drop_path_rate=0.3,

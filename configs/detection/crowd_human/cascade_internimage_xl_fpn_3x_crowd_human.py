@@ -10,7 +10,7 @@ _base_ = ['mmdet::_base_/models/cascade-rcnn_r50_fpn.py',
           '../../_base_/detection/schedule_adamw_1x.py',
           '../../_base_/detection/default_runtime.py']
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(
     backbone=dict(

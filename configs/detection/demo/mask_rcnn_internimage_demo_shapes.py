@@ -10,7 +10,7 @@ _base_ = ['../../_base_/detection/mask_rcnn_internimage_fpn.py',
           '../../_base_/detection/schedule_adamw_1x.py',
           '../../_base_/detection/default_runtime.py']
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 data_root = 'data/demo/coco_shapes/'
 classes = ('circle', 'square', 'triangle', 'star')

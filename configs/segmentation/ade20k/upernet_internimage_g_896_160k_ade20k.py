@@ -5,7 +5,7 @@
 # https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_g_pretrainto22k_384.pth
 _base_ = './upernet_internimage_h_896_160k_ade20k.py'
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(
     backbone=dict(arch='g', drop_path_rate=0.5,

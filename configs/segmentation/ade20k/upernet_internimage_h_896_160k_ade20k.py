@@ -6,7 +6,7 @@ _base_ = ['../../_base_/segmentation/upernet_internimage.py',
           '../../_base_/segmentation/schedule_160k.py',
           '../../_base_/segmentation/default_runtime.py']
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 crop_size = (896, 896)
 model = dict(

@@ -5,7 +5,7 @@
 # head does not fit UperNet).
 _base_ = './upernet_internimage_l_512x1024_160k_mapillary2cityscapes.py'
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(
     backbone=dict(arch='xl'),

@@ -7,9 +7,9 @@ _base_ = ['../../_base_/segmentation/mask2former_internimage.py',
           '../../_base_/segmentation/schedule_160k.py',
           '../../_base_/segmentation/default_runtime.py']
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
-num_classes = 5  # background + 4 shape kinds (classification.demo_data.segmentation.CLASSES)
+num_classes = 5  # background + 4 shape kinds (internimage.demo_data.segmentation.CLASSES)
 max_iters = 400
 warmup_iters = 40
 attention = dict(embed_dims=32, num_heads=4)

@@ -12,9 +12,9 @@ _base_ = ['../../_base_/segmentation/upernet_internimage.py',
           '../../_base_/segmentation/schedule_160k.py',
           '../../_base_/segmentation/default_runtime.py']
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
-num_classes = 5  # background + 4 shape kinds (classification.demo_data.segmentation.CLASSES)
+num_classes = 5  # background + 4 shape kinds (internimage.demo_data.segmentation.CLASSES)
 max_iters = 1000
 pretrained = 'work_dirs/demo/classification/epoch_50.pth'
 warmup_iters = 40

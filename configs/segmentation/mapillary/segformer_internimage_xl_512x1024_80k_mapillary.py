@@ -4,7 +4,7 @@
 # https://huggingface.co/OpenGVLab/InternImage/resolve/main/internimage_xl_22k_192to384.pth
 _base_ = './segformer_internimage_l_512x1024_80k_mapillary.py'
 
-from classification.models.variants import level_channels  # noqa: E402
+from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(
     backbone=dict(arch='xl',

@@ -1,5 +1,5 @@
 """The embedded segmentation data set: rendered scenes of several shapes on textured backgrounds
-(``classification.demo_data.shapes``), written in the ADE20K layout so that mmseg reads it as it
+(``internimage.demo_data.shapes``), written in the ADE20K layout so that mmseg reads it as it
 reads ADE20K:
 
     out_dir/images/training/000000.jpg ...     out_dir/annotations/training/000000.png ...

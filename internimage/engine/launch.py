@@ -1,8 +1,9 @@
-"""What the launchers (tools/train.py, tools/test.py, tools/extract_features.py) share: their
-common arguments, the config with its command-line overrides and work dir, and distributed runs
-on CPUs."""
+"""What the tools share: their common arguments, the config with its command-line overrides and
+work dir, the exit on a UsageError of the engine, and (train.py, test.py) distributed runs on
+CPUs."""
 import argparse
 import contextlib
+import functools
 import gc
 import os
 import subprocess
@@ -10,9 +11,22 @@ import subprocess
 import torch
 from mmengine.config import DictAction
 
-from ..models.weights_only import (DamagedCheckpointError, UnsafeCheckpointError,
-                                   load_weights_only)
+from ..models.checkpoint import read_checkpoint
+from ..models.weights_only import DamagedCheckpointError, UnsafeCheckpointError
 from .config import load_config
+from .errors import UsageError
+
+
+def exits_on_usage_error(main):
+    """Decorates a tool's ``main``: a UsageError of the engine ends the tool as ``SystemExit``
+    with the error's message (printed to stderr without a traceback, exit status 1)."""
+    @functools.wraps(main)
+    def tool_main(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except UsageError as error:
+            raise SystemExit(str(error)) from None
+    return tool_main
 
 
 class ConfigOptionsAction(DictAction):
@@ -47,10 +61,14 @@ def positive_int(text):
     return value
 
 
-def add_common_arguments(parser):
+def add_common_arguments(parser, distributed=True):
+    """--work-dir and --cfg-options; with ``distributed`` also --launcher and --local_rank
+    (tools that build a runner through ``build_runner``)."""
     parser.add_argument('--work-dir', help='where logs, checkpoints and pictures go '
                         '(default: work_dirs/<config name>)')
     add_config_options(parser)
+    if not distributed:
+        return
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
                         help='distributed launcher (none: a single process)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
@@ -58,9 +76,10 @@ def add_common_arguments(parser):
 
 
 def launcher_config(args):
-    """The config of ``args.config`` with ``--cfg-options`` applied, launcher and work dir set."""
+    """The config of ``args.config`` with ``--cfg-options`` applied, launcher (``none`` for a
+    tool without --launcher) and work dir set."""
     cfg = load_config(args.config, args.cfg_options)
-    cfg.launcher = args.launcher
+    cfg.launcher = getattr(args, 'launcher', 'none')
     if args.work_dir:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -68,13 +87,14 @@ def launcher_config(args):
     return cfg
 
 
-def checkpoint_or_exit(path, mmap=False):
-    """The checkpoint at ``path``, verified by ``load_weights_only``; a missing, damaged or
-    unsafe file ends the tool with its message, before anything is built or written."""
+def read_tool_checkpoint(path, mmap=False):
+    """The checkpoint at ``path`` through the one reading path (``read_checkpoint``: verified,
+    weights-only); a missing, damaged or unsafe file is a UsageError with its message, raised
+    before a tool builds or writes anything."""
     try:
-        return load_weights_only(path, mmap=mmap)
+        return read_checkpoint(path, mmap=mmap)
     except (FileNotFoundError, DamagedCheckpointError, UnsafeCheckpointError) as error:
-        raise SystemExit(str(error)) from None
+        raise UsageError(str(error)) from None
 
 
 def first_node(node_list):
@@ -83,10 +103,10 @@ def first_node(node_list):
         hosts = subprocess.run(['scontrol', 'show', 'hostnames', node_list], check=True,
                                capture_output=True, text=True).stdout.split()
     except (OSError, subprocess.CalledProcessError) as error:
-        raise SystemExit(f'--launcher slurm: cannot expand the node list {node_list!r} with '
+        raise UsageError(f'--launcher slurm: cannot expand the node list {node_list!r} with '
                          f'scontrol ({error}); set MASTER_ADDR') from error
     if not hosts:
-        raise SystemExit(f'--launcher slurm: empty node list {node_list!r}; set MASTER_ADDR')
+        raise UsageError(f'--launcher slurm: empty node list {node_list!r}; set MASTER_ADDR')
     return hosts[0]
 
 
@@ -97,7 +117,7 @@ def slurm_environment(environ):
     missing = [name for name in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID')
                if name not in environ]
     if missing:
-        raise SystemExit(f'--launcher slurm: {", ".join(missing)} not set (start the script '
+        raise UsageError(f'--launcher slurm: {", ".join(missing)} not set (start the script '
                          'with srun, e.g. through tools/slurm_train.sh)')
     master = environ.get('MASTER_ADDR') or first_node(
         environ.get('SLURM_NODELIST') or environ.get('SLURM_JOB_NODELIST', ''))
@@ -124,7 +144,7 @@ def prepare_cpu_distributed(cfg):
         return
     wrapper = dict(cfg.get('model_wrapper_cfg') or {})
     if wrapper.setdefault('type', 'MMDistributedDataParallel') != 'MMDistributedDataParallel':
-        raise SystemExit(f"a CPU distributed run needs model_wrapper_cfg.type "
+        raise UsageError(f"a CPU distributed run needs model_wrapper_cfg.type "
                          f"'MMDistributedDataParallel', the config has '{wrapper['type']}'")
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper

@@ -19,6 +19,8 @@ from mmengine.config import Config
 from mmengine.registry import Registry
 from mmengine.runner import FlexibleRunner, Runner
 
+from .errors import UsageError
+
 # What the runners read from the config besides their constructors' parameters.
 RUNNER_ENTRIES = ('runner_type', 'custom_imports', 'model_wrapper_cfg', 'sync_bn',
                   'find_unused_parameters', 'activation_checkpointing',
@@ -46,10 +48,10 @@ ABSENT = object()  # an entry the config does not have
 
 
 def refuse(key, problem, valid=()):
-    """Stops the tool: ``key`` of --cfg-options is wrong, with the closest valid name."""
+    """Raises UsageError: ``key`` of --cfg-options is wrong, with the closest valid name."""
     closest = difflib.get_close_matches(key.split('.')[-1], sorted(valid), n=1)
     hint = f" (did you mean '{closest[0]}'?)" if closest else ''
-    raise SystemExit(f'--cfg-options {key}: {problem}{hint}')
+    raise UsageError(f'--cfg-options {key}: {problem}{hint}')
 
 
 def resolve_callee(node, function, cls):
@@ -287,10 +289,10 @@ def check_overrides(cfg, options):
 
 def load_config(path, cfg_options=None):
     """The mmengine Config of the file ``path`` with ``cfg_options`` (``--cfg-options``, a
-    dict of dotted keys) checked and applied; a missing file or unknown key stops the tool with
-    a message that names it."""
+    dict of dotted keys) checked and applied; a missing file or an unknown key raises
+    UsageError with a message that names it."""
     if not os.path.isfile(path):
-        raise SystemExit(f'config file not found: {path}')
+        raise UsageError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     if cfg_options:
         check_overrides(cfg, cfg_options)

@@ -5,8 +5,8 @@ the config's model built on the meta device, so no second copy of the weights is
 import torch
 from mmengine.registry import DefaultScope, MODELS
 
-from classification.models.checkpoint import released_state_dict
-from classification.models.conversion import convert_state_dict, shapes_of
+from internimage.models.checkpoint import released_state_dict
+from internimage.models.conversion import convert_state_dict, shapes_of
 
 from .tasks import task_of
 

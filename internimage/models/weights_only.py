@@ -10,12 +10,12 @@ its statistics methods, pickled as ``getattr(HistoryBuffer, 'mean')``. For that 
 ``getattr`` stays forbidden, and nothing that can run code on load is added.
 
 ``load_weights_only`` allows these types for its own call only (no global state);
-``classification.engine`` installs the same list for mmengine's own loads.
+``internimage.engine`` installs the same list for mmengine's own loads.
 
 Before unpickling, ``load_weights_only`` verifies the file (``zip_damage``): torch.save writes a
 zip archive whose members carry CRC-32 checksums, which torch's reader does not check, so a
 checkpoint with flipped bytes inside a tensor would otherwise load with wrong weights. Every
-entry point (our loader, mmengine's through ``classification.engine``, the tools) goes through
+entry point (our loader, mmengine's through ``internimage.engine``, the tools) goes through
 this one function, so none uses a damaged file."""
 import contextlib
 import os

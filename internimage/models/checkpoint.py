@@ -1,10 +1,12 @@
-"""Loading the published InternImage checkpoints as they are (docs/architecture.md,
-"Checkpoint layouts").
+"""Reading InternImage checkpoints, and loading the network inside one into a model
+(docs/architecture.md, "Checkpoint layouts"): the one reading path of every entry point.
 
-Classification releases are ``{'model': sd, 'model_ema': sd, ...}``; detection and segmentation
-releases are ``{'state_dict': sd, 'meta': ...}`` with ``backbone.`` (and sometimes ``module.``)
-prefixes. Every layout loads into both the backbone and the classifier: prefixes are stripped,
-a backbone skips the classification head, and what did not fit is reported, never hidden.
+``read_checkpoint`` verifies the file and unpickles it weights-only (``weights_only``);
+``released_state_dict`` finds the state dict of any published layout (classification releases
+``{'model': sd, 'model_ema': sd, ...}``, detection/segmentation ones ``{'state_dict': sd,
+'meta': ...}``, ``module.`` prefixes); the names are then mapped by the rules of ``conversion``.
+Every layout loads into both the backbone and the classifier: a backbone skips the
+classification head, and what did not fit is reported, never hidden.
 """
 import logging
 import os
@@ -13,27 +15,21 @@ from typing import NamedTuple
 import torch
 from mmengine.logging import print_log
 
+from .conversion import (CLASSIFICATION_TO_BACKBONE, CLASSIFICATION_TO_CLASSIFIER, HEAD_PREFIXES,
+                         network_state_dict, rename)
 from .weights_only import load_weights_only
 
-# Parameters that belong to a classification head, not the backbone (docs/architecture.md,
-# "State-dict names").
-HEAD_PREFIXES = ('conv_head.', 'head.', 'dcnv3_head_x4.', 'dcnv3_head_x3.', 'clip_projector.',
-                 'fc_norm.')
 WRAPPER_PREFIX = 'module.'
-BACKBONE_PREFIX = 'backbone.'
-# Our classification training model (classification.model) holds the network as `classifier`.
-CLASSIFIER_PREFIX = 'classifier.'
 STATE_DICT_KEYS = ('state_dict', 'model')
 BATCH_NORM_COUNTER = 'num_batches_tracked'
 
 
-def read_checkpoint(path):
-    """The checkpoint at ``path``, loaded on the CPU with weights-only unpickling (plus the
-    metadata types that ``weights_only`` allows)."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'InternImage checkpoint not found: {path}')
-    return load_weights_only(path)
+def read_checkpoint(path, mmap=False):
+    """The checkpoint at ``path``, verified and loaded on the CPU with weights-only unpickling
+    (plus the metadata types that ``weights_only`` allows); ``mmap`` maps the tensors instead
+    of reading them. Raises FileNotFoundError, DamagedCheckpointError or UnsafeCheckpointError
+    naming the file."""
+    return load_weights_only(path, mmap=mmap)
 
 
 def _strip(state_dict, prefix):
@@ -59,17 +55,13 @@ def released_state_dict(checkpoint, use_ema=False):
 
 
 def extract_state_dict(checkpoint, use_ema=False, logger='current'):
-    """The InternImage state dict inside any published checkpoint layout, with ``module.`` and
-    ``backbone.`` stripped. From a detector or segmentor only the backbone's entries are kept."""
-    state_dict = released_state_dict(checkpoint, use_ema)
-    for prefix in (BACKBONE_PREFIX, CLASSIFIER_PREFIX):
-        if any(k.startswith(prefix) for k in state_dict):
-            others = [k for k in state_dict if not k.startswith(prefix)]
-            if others:
-                print_log(f'InternImage checkpoint: kept the {prefix[:-1]}, left out '
-                          f'{len(others)} entries of the rest of the model (e.g. {others[0]})',
-                          logger)
-            return {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+    """The InternImage network's state dict inside any published checkpoint layout (or ours),
+    by the network layouts of ``conversion``: from a detector, segmentor or our classification
+    model only the network's entries are kept."""
+    state_dict, dropped = network_state_dict(released_state_dict(checkpoint, use_ema))
+    if dropped:
+        print_log(f'InternImage checkpoint: kept the network, left out {len(dropped)} entries '
+                  f'({dropped[0][1]}, e.g. {dropped[0][0]})', logger)
     return state_dict
 
 
@@ -163,11 +155,8 @@ def mm_checkpoint(state_dict, to='backbone'):
     """A checkpoint that mmengine's ``load_from`` (and our loader) accepts: ``to='backbone'``
     keeps the backbone under ``backbone.`` for mmdet/mmseg models, ``to='classifier'`` the
     whole network, head included, under ``classifier.`` for our classification model."""
-    if to == 'backbone':
-        weights = {BACKBONE_PREFIX + k: v for k, v in state_dict.items()
-                   if not k.startswith(HEAD_PREFIXES)}
-    elif to == 'classifier':
-        weights = {CLASSIFIER_PREFIX + k: v for k, v in state_dict.items()}
-    else:
+    layouts = {'backbone': CLASSIFICATION_TO_BACKBONE, 'classifier': CLASSIFICATION_TO_CLASSIFIER}
+    if to not in layouts:
         raise ValueError(f"to must be 'backbone' or 'classifier', got '{to}'")
+    weights, _ = rename(layouts[to], state_dict)
     return {'state_dict': weights, 'meta': {}}

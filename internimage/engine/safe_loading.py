@@ -1,5 +1,5 @@
 """mmengine's own checkpoint loads (``--resume``, ``load_from``, init_cfgs it handles) made
-weights-only with our allow-list (``classification.models.weights_only``): mmengine calls
+weights-only with our allow-list (``internimage.models.weights_only``): mmengine calls
 torch.load with torch's default ``weights_only=True``, which refuses its own Runner
 checkpoints, and its refusal suggests turning safe loading off."""
 import torch

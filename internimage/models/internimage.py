@@ -4,7 +4,7 @@
 One implementation of stem + levels (``InternImageTrunk``) serves all: ``InternImage`` returns
 NCHW feature maps for mmdet/mmseg necks, ``InternImageClassifier`` adds the published heads, and
 the composite backbone of detection reuses the trunk's level loop. A model names its variant
-with ``arch`` (``classification.models.variants``) and states only the options it changes. The
+with ``arch`` (``internimage.models.variants``) and states only the options it changes. The
 models are registered in mmengine's root MODELS registry, which mmdet's and mmseg's registries
 search through their parent.
 """
@@ -59,7 +59,7 @@ class InternImageTrunk(BaseModule):
     builds the levels only (the lead trunk of a composite backbone shares another's stem).
 
     An ``init_cfg=dict(type='Pretrained', checkpoint=PATH)`` loads any published checkpoint
-    layout through ``classification.models.checkpoint`` (prefixes stripped, head skipped by a
+    layout through ``internimage.models.checkpoint`` (prefixes stripped, head skipped by a
     backbone, mismatches reported)."""
 
     def __init__(self, channels=64, depths=(4, 4, 18, 4), groups=(4, 8, 16, 32), mlp_ratio=4.0,

@@ -1,8 +1,9 @@
 """Image classification and feature maps without configs: a named variant with its weights and
-the test-time preprocessing the published models were evaluated with (timm's resize, centre crop
-and ImageNet mean/std, as the datasets' test transform)::
+the test-time preprocessing of its released checkpoint's evaluation (the variant record's
+``PRETRAINED``: timm's resize, centre crop, interpolation and mean/std, as the datasets' test
+transform)::
 
-    from classification.imagenet import Predictor
+    from classification import Predictor
     predictor = Predictor.from_variant('internimage_t', checkpoint='internimage_t_1k_224.pth')
     predictor.topk('cat.jpg', k=5)       # [[(class index, probability), ...]] per image
     predictor.feature_maps('cat.jpg')    # NCHW maps of the four levels (strides 4..32)
@@ -12,21 +13,14 @@ import torch
 from PIL import Image
 from timm.data import create_transform
 
-from ..models import create_classifier, load_checkpoint
-from ..models.images import read_rgb
-
-# Published evaluation of each variant: (image size, centre-crop fraction); the 22k -> 1k
-# fine-tuned models are evaluated on the whole resized image.
-EVALUATION = {
-    'internimage_t': (224, 0.875), 'internimage_s': (224, 0.875), 'internimage_b': (224, 0.875),
-    'internimage_l': (384, 1.0), 'internimage_xl': (384, 1.0), 'internimage_h': (640, 1.0),
-    'internimage_g': (512, 1.0),
-}
+from internimage.models import create_classifier, load_checkpoint, pretrained_cfg
+from internimage.models.images import read_rgb
+from internimage.models.variants import IMAGENET_MEAN, IMAGENET_STD
 
 
 def read_image(image):
     """An RGB PIL image from a file path, a PIL image or a numpy array (H, W, 3) RGB or (H, W)
-    grey, 8 bits or wider by the rule of ``classification.models.images``."""
+    grey, 8 bits or wider by the rule of ``internimage.models.images``."""
     return Image.fromarray(read_rgb(image))
 
 
@@ -35,25 +29,31 @@ class Predictor:
     every method: one image or a list of them (paths, PIL images or arrays)."""
 
     def __init__(self, classifier, image_size=224, crop_pct=0.875, interpolation='bicubic',
-                 device='cpu'):
+                 mean=IMAGENET_MEAN, std=IMAGENET_STD, device='cpu'):
         self.device = torch.device(device)
         self.classifier = classifier.to(self.device).eval()
         self.transform = create_transform(input_size=image_size, crop_pct=crop_pct,
-                                          interpolation=interpolation)
+                                          interpolation=interpolation, mean=mean, std=std)
 
     @classmethod
     def from_variant(cls, name, checkpoint=None, use_ema=False, device='cpu', image_size=None,
                      crop_pct=None, **overrides):
-        """Variant ``name`` (e.g. 'internimage_t', options overridden by ``overrides``) with the
+        """Variant ``name`` ('internimage_t', its alias 't', or a released checkpoint's tag such
+        as 'internimage_h.in22k_ft_in1k_384'; options overridden by ``overrides``) with the
         weights of ``checkpoint`` (ours or a published layout; every weight must fit), evaluated
-        at the variant's published size and crop unless ``image_size``/``crop_pct`` say
-        otherwise (a model trained at another size)."""
-        classifier = create_classifier(name, **overrides)
+        with the preprocessing of the variant's released checkpoint (``PRETRAINED``) unless
+        ``image_size`` and ``crop_pct`` say otherwise (a model trained at another size)."""
+        if image_size is not None and crop_pct is not None:
+            released = None
+        else:
+            released = pretrained_cfg(name)  # before any weights are read: a bad name fails fast
+        classifier = create_classifier(name.partition('.')[0], **overrides)
         if checkpoint is not None:
             load_checkpoint(classifier, checkpoint, strict=True, use_ema=use_ema)
-        published_size, published_crop = EVALUATION[name]
-        return cls(classifier, image_size or published_size, crop_pct or published_crop,
-                   device=device)
+        if released is None:
+            return cls(classifier, image_size, crop_pct, device=device)
+        return cls(classifier, image_size or released.input_size, crop_pct or released.crop_pct,
+                   released.interpolation, released.mean, released.std, device=device)
 
     def preprocess(self, images):
         """(N, 3, S, S) float batch of the images, resized, centre-cropped and normalised."""

@@ -1,5 +1,5 @@
 """The embedded detection data set: rendered scenes of several shapes on textured backgrounds
-(``classification.demo_data.shapes``), written as COCO instances so that mmdet's own
+(``internimage.demo_data.shapes``), written as COCO instances so that mmdet's own
 CocoDataset and CocoMetric read it unchanged:
 
     out_dir/train/000000.png ...   out_dir/annotations/instances_train.json

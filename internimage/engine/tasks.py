@@ -6,6 +6,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Optional
 
+from .errors import UsageError
+
 
 @dataclass(frozen=True)
 class Task:
@@ -21,7 +23,7 @@ class Task:
     demo_image: Optional[str]  # a demo image for tools/image_demo.py
     image_demo: Optional[str]  # module with run_image_demo(config, checkpoint, image, out_file)
     # module with layout_for(model_cfg, source_names): the released checkpoints' layouts
-    checkpoint_layouts: str = 'classification.models.conversion'
+    checkpoint_layouts: str = 'internimage.models.conversion'
 
     def data_sample_class(self):
         if self.data_sample is None:
@@ -41,27 +43,27 @@ class Task:
 
     def image_demo_module(self):
         if self.image_demo is None:
-            raise SystemExit(f'image_demo works for detection and segmentation configs, not '
+            raise UsageError(f'image_demo works for detection and segmentation configs, not '
                              f'for {self.name}')
         return importlib.import_module(self.image_demo)
 
 
 TASKS = {task.name: task for task in (
     Task('classification', scope=None, data_sample=None, cpu_bf16_modules=None,
-         flops_input=(224, 224), demo_data='classification.demo_data.classification',
+         flops_input=(224, 224), demo_data='internimage.demo_data.classification',
          demo_data_dir='data/demo/shapes_cls',
          demo_config='configs/classification/demo/internimage_demo_shapes.py',
          demo_image=None, image_demo=None),
     # mmcv's CPU NMS and RoIAlign take float32 only: bfloat16 for backbone and neck
     Task('detection', scope='mmdet', data_sample='mmdet.structures:DetDataSample',
          cpu_bf16_modules=('backbone', 'neck'), flops_input=(800, 1280),
-         demo_data='classification.demo_data.detection', demo_data_dir='data/demo/coco_shapes',
+         demo_data='internimage.demo_data.detection', demo_data_dir='data/demo/coco_shapes',
          demo_config='configs/detection/demo/mask_rcnn_internimage_demo_shapes.py',
          demo_image='data/demo/coco_shapes/val/000001.png', image_demo='detection.visualize',
          checkpoint_layouts='detection.checkpoint_layouts'),
     Task('segmentation', scope='mmseg', data_sample='mmseg.structures:SegDataSample',
          cpu_bf16_modules=None, flops_input=(512, 2048),
-         demo_data='classification.demo_data.segmentation', demo_data_dir='data/demo/ade_shapes',
+         demo_data='internimage.demo_data.segmentation', demo_data_dir='data/demo/ade_shapes',
          demo_config='configs/segmentation/demo/upernet_internimage_demo_shapes.py',
          demo_image='data/demo/ade_shapes/images/validation/000000.jpg',
          image_demo='segmentation.visualize',
@@ -70,10 +72,10 @@ TASKS = {task.name: task for task in (
 
 
 def task_of(cfg):
-    """The task of a config, by its ``default_scope``."""
+    """The task of a config, by its ``default_scope``; UsageError for a scope of no task."""
     scope = cfg.get('default_scope')
     for task in TASKS.values():
         if task.scope == scope:
             return task
-    raise SystemExit(f'unsupported default_scope {scope!r}: the project has '
+    raise UsageError(f'unsupported default_scope {scope!r}: the project has '
                      + ', '.join(f'{t.name} ({t.scope!r})' for t in TASKS.values()))

@@ -8,12 +8,23 @@ shapes of a source and of the target model, so a key list alone (no weights in m
 checked; it refuses, naming the entries, a source entry no rule accounts for, a target the model
 lacks, a shape that differs, two entries for one target and model entries left empty.
 ``apply_plan`` then builds the converted state dict. Task layouts live in the task packages;
-the classification layouts are here.
+the network and classification layouts are here.
+
+Loading a network (``init_cfg``, ``load_checkpoint``, the Predictor, export) is lenient where a
+conversion is strict: ``network_state_dict`` renames by the same rules and the model reports
+what did not fit (``checkpoint.fit_report``), so a 22k head can meet a 1k model.
 """
 import re
 from typing import NamedTuple, Optional
 
-from .checkpoint import HEAD_PREFIXES
+# Parameters that belong to a classification head, not the backbone (docs/architecture.md,
+# "State-dict names").
+HEAD_PREFIXES = ('conv_head.', 'head.', 'dcnv3_head_x4.', 'dcnv3_head_x3.', 'clip_projector.',
+                 'fc_norm.')
+# Where whole models hold the network: mmdet/mmseg models as `backbone`, our classification
+# model (classification.model) as `classifier`.
+BACKBONE_PREFIX = 'backbone.'
+CLASSIFIER_PREFIX = 'classifier.'
 
 
 class Rule(NamedTuple):
@@ -122,10 +133,55 @@ def apply_plan(plan, state_dict):
     return {target: state_dict[source] for source, target in plan.placed}
 
 
+def rename(layout, state_dict):
+    """(renamed state dict, dropped (source, why) pairs) of ``state_dict`` by the rules of
+    ``layout`` alone, without a model to check against; an entry no rule accounts for is a
+    ConversionError naming it."""
+    renamed, dropped = {}, []
+    for name, tensor in state_dict.items():
+        rule, match = first_rule(layout, name)
+        if rule is None:
+            raise ConversionError(f'layout {layout.name!r}: no rule accounts for {name}')
+        if rule.target is None:
+            dropped.append((name, rule.why))
+        else:
+            renamed[match.expand(rule.target)] = tensor
+    return renamed, dropped
+
+
 def convert_state_dict(layout, state_dict, target_shapes):
     """(converted state dict, Plan) of ``state_dict`` into a model with ``target_shapes``."""
     plan = plan_conversion(layout, shapes_of(state_dict), target_shapes)
     return apply_plan(plan, state_dict), plan
+
+
+def _network_of(prefix, whole):
+    return Layout(f'the network inside {whole} ({prefix}*)',
+                  (Rule(re.escape(prefix) + '(.+)', r'\1'),
+                   Rule('.+', None, f'not part of the network: the rest of the {whole}')))
+
+
+# A whole network's own entries, from the three places a checkpoint holds one.
+NETWORK_FROM_RELEASE = Layout('InternImage network (a classification release or bare state dict)',
+                              (Rule('.+', r'\g<0>'),))
+NETWORK_FROM_DENSE_MODEL = _network_of(BACKBONE_PREFIX, 'detector/segmentor')
+NETWORK_FROM_CLASSIFICATION_MODEL = _network_of(CLASSIFIER_PREFIX, 'classification model')
+
+
+def network_layout(source_names):
+    """The layout that takes the network out of a checkpoint with entries ``source_names``
+    (``module.`` stripped): under ``backbone.``, under ``classifier.``, or the whole of it."""
+    for prefix, layout in ((BACKBONE_PREFIX, NETWORK_FROM_DENSE_MODEL),
+                           (CLASSIFIER_PREFIX, NETWORK_FROM_CLASSIFICATION_MODEL)):
+        if any(name.startswith(prefix) for name in source_names):
+            return layout
+    return NETWORK_FROM_RELEASE
+
+
+def network_state_dict(state_dict):
+    """(the network's own entries, dropped (source, why) pairs) of a whole model's or bare
+    network's ``state_dict``."""
+    return rename(network_layout(list(state_dict)), state_dict)
 
 
 _HEAD_RULES = tuple(Rule(re.escape(prefix) + '.+', None,
@@ -144,11 +200,15 @@ CLASSIFICATION_TO_BACKBONE = Layout('InternImage classification release -> backb
 def is_classification_release(source_names):
     """Whether a released state dict (``module.`` stripped) is a bare network, not a
     detector's or segmentor's (whose entries sit under ``backbone.`` and its heads)."""
-    return not any(name.startswith('backbone.') for name in source_names)
+    return not any(name.startswith(BACKBONE_PREFIX) for name in source_names)
 
 
 def layout_for(model_cfg, source_names):
-    """The layout of a classification release for our classification model."""
+    """The layout that converts a release with ``source_names`` for the classification model
+    ``model_cfg``: a classification release fills its ``classifier``."""
+    if model_cfg['type'] != 'ImageClassificationModel':
+        raise ConversionError(f"no released checkpoint layout for a classification model of "
+                              f"type {model_cfg['type']!r}; known: ['ImageClassificationModel']")
     if not is_classification_release(source_names):
         raise ConversionError('a detection/segmentation checkpoint (backbone.* entries) '
                               'cannot be converted for a classification config')
