@@ -6,15 +6,14 @@ with it, and the comparison with the published outputs.
 Where to find it: ``$INTERNIMAGE_PUBLISHED`` when set, else ``../shared/published`` beside the
 checkout. When it (or a file of it) is absent, a test using it skips with a message naming the
 path; under CI (``CI=true``, as CI services set it) it fails instead, so that a CI run cannot pass
-with the parity tests silently left out."""
+with the parity tests silently left out. (The model helpers import mmengine and the project
+when called: the rule needs only pytest.)"""
 import ast
 import importlib.util
 import os
 from pathlib import Path
 
 import pytest
-from mmengine.config import Config
-from mmengine.registry import MODELS, DefaultScope
 
 DEFAULT_PUBLISHED = Path(__file__).resolve().parents[2] / 'shared' / 'published'
 PUBLISHED_ENV = 'INTERNIMAGE_PUBLISHED'
@@ -80,12 +79,33 @@ def our_config(published_name):
 def shrunk_model(published_name, **model_overrides):
     """(our model of a published recipe with the shrunk backbone, untrained, its config):
     ``model_overrides`` are dotted keys under the config's ``model``, merged after SHRUNK."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, DefaultScope
     cfg = Config.fromfile(our_config(published_name))
     cfg.model.backbone.update(SHRUNK)
     cfg.merge_from_dict({f'model.{k}': v for k, v in model_overrides.items()})
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         model = MODELS.build(cfg.model)
     return model, cfg
+
+
+def published_targets(layout, names):
+    """``{published name: the name of our entry it becomes}`` under a released ``layout``."""
+    from internimage.models.conversion import first_rule
+    targets = {}
+    for name in names:
+        rule, match = first_rule(layout, name)
+        targets[name] = match.expand(rule.target)
+    return targets
+
+
+def load_converted(model, layout, published):
+    """``model`` loaded (strictly) from the ``published`` state dict through the converter with
+    the released ``layout``; in eval mode."""
+    from internimage.models.conversion import convert_state_dict, shapes_of
+    state_dict, _ = convert_state_dict(layout, published, shapes_of(model.state_dict()))
+    model.load_state_dict(state_dict, strict=True)
+    return model.eval()
 
 
 def relative_error(ours, published):

@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 import internimage.engine  # noqa: F401  (registers the modules)
 import classification  # noqa: F401
 from internimage.models.variants import arch_options
+from tool_scripts import run_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = ROOT / 'configs' / 'classification' / 'demo' / 'internimage_demo_shapes.py'

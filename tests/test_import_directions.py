@@ -1,6 +1,7 @@
-"""The packages import only in the directions the README's layout promises: the model never
-imports the engine, the tools, detection or segmentation, nor timm, cv2 or FSDP, and importing
-it changes no global state of torch or mmengine; importing the engine installs its patches."""
+"""The packages import only in the directions docs/architecture.md ("Layout") promises: the
+model never imports the engine, the tools, detection or segmentation, nor timm, cv2 or FSDP,
+and importing it changes no global state of torch or mmengine; importing the engine installs
+its patches; ops_dcnv3 imports none of the project's packages."""
 import ast
 import subprocess
 import sys

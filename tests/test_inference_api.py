@@ -8,7 +8,7 @@ from PIL import Image
 
 from classification.inference import Predictor, read_image
 from internimage.models import arch_options, create_classifier, pretrained_cfg
-from test_internimage import perturbed
+from dcnv3_cases import perturbed
 
 # the registered test variant's options, stated over a published variant's
 TINY = dict(arch_options('internimage_test'), num_classes=7)

@@ -2,9 +2,6 @@
 ``state_dict`` with ``backbone.`` and ``module.`` prefixes), the 22k->1k head mapping, reports of
 what did not fit, the Pretrained init_cfg and the converter script."""
 import logging
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +13,6 @@ from internimage.models import (InternImage, create_backbone, extract_state_dict
 from internimage.models.conversion import ConversionError, layout_for
 from internimage.models.weights_only import UnsafeCheckpointError
 from tool_scripts import run_tool
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny_classifier(seed, **overrides):
@@ -216,8 +211,8 @@ def test_converter_writes_what_mmengine_load_from_reads(tmp_path):
     src = tmp_path / 'cls.pth'
     torch.save({'model': source.state_dict(), 'epoch': 300}, src)
     dst = tmp_path / 'out' / 'backbone.pth'
-    subprocess.run([sys.executable, str(ROOT / 'tools' / 'convert_checkpoint.py'), str(src),
-                    str(dst), '--to', 'backbone'], check=True, capture_output=True)
+    converted = run_tool('convert_checkpoint.py', src, dst, '--to', 'backbone')
+    assert converted.returncode == 0, converted.stderr
     written = torch.load(dst, weights_only=True)
     assert set(written) == {'state_dict', 'meta'}
     assert all(k.startswith('backbone.') for k in written['state_dict'])
@@ -230,8 +225,8 @@ def test_converter_writes_what_mmengine_load_from_reads(tmp_path):
     assert_same_weights(detector.backbone, source.state_dict())
 
     whole = tmp_path / 'classifier.pth'
-    subprocess.run([sys.executable, str(ROOT / 'tools' / 'convert_checkpoint.py'), str(src),
-                    str(whole), '--to', 'classifier'], check=True, capture_output=True)
+    converted = run_tool('convert_checkpoint.py', src, whole, '--to', 'classifier')
+    assert converted.returncode == 0, converted.stderr
     target = torch.nn.Module()
     target.classifier = tiny_classifier(1)
     mmengine_load_checkpoint(target, str(whole), strict=True)

@@ -56,8 +56,8 @@ def test_installed_distribution_is_an_editable_install_of_this_checkout():
 
 
 def test_no_pth_file_names_the_repository():
-    """The packages are found through setuptools' editable finder, not a .pth path entry (the
-    older set-up's internimage_repo.pth is removed)."""
+    """The packages are found through setuptools' editable finder, not a .pth path entry that
+    would put the whole repository on every path of the venv."""
     paths = sysconfig.get_paths()
     folders = set(site.getsitepackages()) | {paths['purelib'], paths['platlib']}
     naming = []

@@ -16,9 +16,10 @@ from torchvision.ops import batched_nms
 
 from internimage.engine import task_of
 from internimage.models import InternImageTrunk
-from internimage.models.conversion import convert_state_dict, first_rule, shapes_of
+from internimage.models.conversion import shapes_of
 from internimage.models.variants import with_arch
-from published_data import assert_close, read_key_list, shrunk_model
+from published_data import (assert_close, load_converted, published_targets, read_key_list,
+                            shrunk_model)
 
 # published entries of blocks and level-2 post-norms beyond the shrunk depths
 BEYOND_SHRUNK = re.compile(r'levels\.\d\.(blocks|post_norms)\.\d+\.')
@@ -50,16 +51,12 @@ def converted(published_name, seed, **model_overrides):
     layout = task_of(cfg).released_layout(cfg.model, names)
     generator = torch.Generator().manual_seed(seed)
     published = {}
-    for name in names:
-        rule, match = first_rule(layout, name)
-        target = match.expand(rule.target)
+    for name, target in published_targets(layout, names).items():
         if target in ours:
             published[name] = random_tensor(name, ours[target], generator)
         else:
             assert BEYOND_SHRUNK.search(name), f'{name} -> {target}: not in our model'
-    state_dict, _ = convert_state_dict(layout, published, ours)
-    model.load_state_dict(state_dict, strict=True)
-    return model.eval(), published, cfg
+    return load_converted(model, layout, published), published, cfg
 
 
 def under(state_dict, prefix):

@@ -9,7 +9,8 @@ from mmengine.structures import InstanceData
 
 from internimage.engine import task_of
 from internimage.models.conversion import Layout, convert_state_dict, keep, shapes_of
-from published_data import SHRUNK, assert_close, load_fixture, our_config, shrunk_model
+from published_data import (SHRUNK, assert_close, load_converted, load_fixture, our_config,
+                            shrunk_model)
 
 
 def converted_model(published_name, fixture, **model_overrides):
@@ -17,10 +18,7 @@ def converted_model(published_name, fixture, **model_overrides):
     converted into it (strict load)."""
     model, cfg = shrunk_model(published_name, **model_overrides)
     source = fixture['state_dict']
-    layout = task_of(cfg).released_layout(cfg.model, list(source))
-    state_dict, _ = convert_state_dict(layout, source, shapes_of(model.state_dict()))
-    model.load_state_dict(state_dict, strict=True)
-    return model.eval()
+    return load_converted(model, task_of(cfg).released_layout(cfg.model, list(source)), source)
 
 
 def test_h_style_backbone_matches_the_published_one():

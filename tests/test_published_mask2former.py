@@ -15,8 +15,9 @@ from mmseg.models.decode_heads import Mask2FormerHead
 from mmseg.structures import SegDataSample
 
 from internimage.engine import task_of
-from internimage.models.conversion import convert_state_dict, first_rule, shapes_of
-from published_data import assert_close, read_key_list, relative_error, shrunk_model
+from internimage.models.conversion import shapes_of
+from published_data import (assert_close, load_converted, published_targets, read_key_list,
+                            relative_error, shrunk_model)
 
 PUBLISHED = 'mask2former_internimage_h_896_80k_cocostuff2ade20k_ss'
 WIDTH, HEADS, QUERIES, LAYERS = 64, 4, 10, 4
@@ -228,16 +229,10 @@ def models():
     full = read_key_list(PUBLISHED)
     layout = task_of(cfg).released_layout(cfg.model, list(full))
     # the published names of the shrunk model: the released names whose targets it has
-    shrunk = {}
-    for name in full:
-        rule, match = first_rule(layout, name)
-        target = match.expand(rule.target)
-        if target in ours:
-            shrunk[name] = ours[target]
+    shrunk = {name: ours[target] for name, target in published_targets(layout, full).items()
+              if target in ours}
     source = published_weights(shrunk)
-    state_dict, _ = convert_state_dict(layout, source, ours)
-    model.load_state_dict(state_dict, strict=True)
-    return model.eval(), source
+    return load_converted(model, layout, source), source
 
 
 IMAGE = (128, 160)

@@ -63,3 +63,26 @@ def test_every_pretrained_file_of_the_configs_is_in_the_record():
     released = {record.file for record in PRETRAINED.values()}
     assert files, 'no config names a pre-trained InternImage file'
     assert files <= released, sorted(files - released)
+
+
+def release_of_config(path):
+    """The PRETRAINED record of the released file a classification config is named after
+    (``internimage_l_22kto1k_384[_fsdp].py`` -> ``internimage_l_22kto1k_384.pth``)."""
+    stem = Path(path).stem.removesuffix('_fsdp')
+    records = [record for record in PRETRAINED.values() if record.file == stem + '.pth']
+    assert len(records) == 1, f'{path}: no single released file {stem}.pth in the record'
+    return records[0]
+
+
+@pytest.mark.parametrize('path', sorted(glob.glob(str(ROOT / 'configs' / 'classification' /
+                                                      'internimage_*.py'))),
+                         ids=lambda path: Path(path).stem)
+def test_each_recipe_evaluates_with_the_preprocessing_of_its_release(path):
+    """A classification recipe and its release's record state the same evaluation: the
+    record is what the Predictor uses, the config what tools/test.py uses."""
+    from mmengine.config import Config
+
+    transform = Config.fromfile(path).test_dataloader.dataset.transform
+    released = release_of_config(path)
+    assert (transform.input_size, transform.get('crop_pct', 0.875), transform.interpolation) \
+        == (released.input_size, released.crop_pct, released.interpolation)

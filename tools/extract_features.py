@@ -19,7 +19,7 @@ from mmengine.registry import DATA_SAMPLERS, DATASETS, MODELS, DefaultScope
 from torch.utils.data import DataLoader
 
 from internimage.engine.launch import (add_common_arguments, exits_on_usage_error,
-                                       launcher_config)
+                                       launcher_config, require_checkpoint)
 from internimage.models import load_checkpoint
 
 
@@ -88,8 +88,7 @@ def extract(classifier, loader, levels, spatial, max_images=None):
 @exits_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
-    if not os.path.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    require_checkpoint(args.checkpoint)
     cfg = launcher_config(args)
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         classifier = build_classifier(cfg, args.checkpoint)

@@ -11,7 +11,7 @@ import inspect
 import os
 
 from internimage.engine import load_config, task_of
-from internimage.engine.launch import exits_on_usage_error
+from internimage.engine.launch import exits_on_usage_error, require_checkpoint
 from internimage.models.images import read_rgb_file
 
 
@@ -40,8 +40,7 @@ def read_image_or_exit(path):
 def main(argv=None):
     args = parse_args(argv)
     image = read_image_or_exit(args.image)
-    if not os.path.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    require_checkpoint(args.checkpoint)
     cfg = load_config(args.config)
     demo = task_of(cfg).image_demo_module()
     takes_score = 'score_thr' in inspect.signature(demo.run_image_demo).parameters

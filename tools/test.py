@@ -19,14 +19,14 @@ import time
 
 import torch
 from mmengine.dist import is_main_process
-from internimage.engine.launch import (add_common_arguments, build_runner,
-                                       read_tool_checkpoint, exits_on_usage_error,
-                                       launcher_config, positive_int,
-                                       process_group_closed_on_exit)
+from mmengine.model import BaseTTAModel, is_model_wrapper
+
+from internimage.engine.launch import (add_common_arguments, build_runner, exits_on_usage_error,
+                                       launcher_config, positive_int, process_group_closed_on_exit,
+                                       read_tool_checkpoint, require_checkpoint)
 from internimage.engine.released import model_shapes, weights_for
 from internimage.models.checkpoint import fit_report
 from internimage.models.conversion import ConversionError
-from mmengine.model import BaseTTAModel, is_model_wrapper
 
 THROUGHPUT_WARMUP = 3
 
@@ -185,8 +185,7 @@ def evaluate(cfg, args, converted):
 @exits_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
-    if not os.path.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    require_checkpoint(args.checkpoint)
     cfg = launcher_config(args)
     converted = released_weights(cfg, args.checkpoint, args.allow_partial)
     cfg.load_from = None if converted is not None else args.checkpoint

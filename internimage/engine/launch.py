@@ -87,6 +87,14 @@ def launcher_config(args):
     return cfg
 
 
+def require_checkpoint(path):
+    """``path`` if it names a file; a UsageError naming it otherwise, before a tool builds
+    anything."""
+    if not os.path.isfile(path):
+        raise UsageError(f'checkpoint not found: {path}')
+    return path
+
+
 def read_tool_checkpoint(path, mmap=False):
     """The checkpoint at ``path`` through the one reading path (``read_checkpoint``: verified,
     weights-only); a missing, damaged or unsafe file is a UsageError with its message, raised
