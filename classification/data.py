@@ -3,15 +3,38 @@
 with timm's transforms (RandAugment, random erasing, bicubic resize and centre crop).
 
 Samples are ``dict(inputs=CHW float tensor, data_samples=label)``; configs collate them with
-``default_collate`` into a batch tensor and a label tensor."""
+``default_collate`` into a batch tensor and a label tensor.
+
+Images are decoded by PIL (``decoder='pil'``), or as the published training set read them
+(``decoder='cv2'``: OpenCV's colour decoding, which applies EXIF orientation and converts CMYK
+and grey files itself, then BGR -> RGB; the published code went through mmcv.imfrombytes)."""
 import os
 
+import cv2
+import numpy as np
 import torch
 from mmengine.registry import DATASETS
 from PIL import Image
 from timm.data import create_transform
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+DECODERS = ('pil', 'cv2')
+
+
+def read_image_file(path, decoder='pil'):
+    """The RGB PIL image of file ``path``, decoded by ``decoder`` ('pil' or 'cv2'); an OSError
+    naming the file if it cannot be read."""
+    try:
+        if decoder == 'cv2':
+            data = np.fromfile(path, np.uint8)
+            bgr = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+            if bgr is None:
+                raise ValueError('OpenCV cannot decode it')
+            return Image.fromarray(np.ascontiguousarray(bgr[:, :, ::-1]))
+        with Image.open(path) as image:
+            return image.convert('RGB')
+    except (OSError, ValueError) as error:
+        raise OSError(f'cannot read image {path}: {error}') from error
 
 
 def scan_class_folders(root):
@@ -53,10 +76,14 @@ def read_file_list(ann_file, root):
 class ImageClassificationDataset(torch.utils.data.Dataset):
     """``data_root`` + ``data_prefix`` is the image folder; with ``ann_file`` (relative to
     ``data_root``) the samples come from that file list, otherwise from the class folders.
-    ``transform`` holds the keyword arguments of ``timm.data.create_transform``."""
+    ``transform`` holds the keyword arguments of ``timm.data.create_transform``; ``decoder``
+    is 'pil' or 'cv2' (see the module's docstring)."""
 
     def __init__(self, data_root, data_prefix='', ann_file=None, classes=None, transform=None,
-                 test_mode=False):
+                 test_mode=False, decoder='pil'):
+        if decoder not in DECODERS:
+            raise ValueError(f'decoder must be one of {DECODERS}, got {decoder!r}')
+        self.decoder = decoder
         self.image_root = os.path.join(data_root, data_prefix)
         if not os.path.isdir(self.image_root):
             raise FileNotFoundError(f'image folder not found: {self.image_root}')
@@ -88,9 +115,5 @@ class ImageClassificationDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index):
         path, label = self.samples[index]
-        try:
-            with Image.open(path) as image:
-                image = image.convert('RGB')
-        except (OSError, ValueError) as error:
-            raise OSError(f'cannot read image {path}: {error}') from error
+        image = read_image_file(path, self.decoder)
         return dict(inputs=self.transform(image), data_samples=label)

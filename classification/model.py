@@ -1,6 +1,8 @@
 """The classification model mmengine's Runner trains: an InternImage classifier with timm's
 Mixup/CutMix and soft-target / label-smoothing losses, in mmengine's BaseModel interface
-(``mode`` = 'loss', 'predict' or 'tensor')."""
+(``mode`` = 'loss', 'predict' or 'tensor'). ``inputs`` is an image batch, or a list whose first
+entry is the image batch for a classifier that takes more (classification.inat's meta-data
+classifier: images, dates, places)."""
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModel
@@ -31,16 +33,23 @@ class ImageClassificationModel(BaseModel):
         self.classifier = MODELS.build(classifier)
         self.mixup = Mixup(**mixup) if mixup else None
         self.loss = build_loss(self.mixup, label_smoothing)
+        # The number of dimensions of every parameter before any wrapping: FSDP flattens the
+        # parameters before the optimizer is built, where the weight-decay rule needs them.
+        self.parameter_ndims = {name: param.ndim for name, param in self.named_parameters()}
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
         if mode == 'tensor':
             return self.classifier(inputs)
         if data_samples is None:
             raise ValueError(f"mode '{mode}' needs the labels (data_samples)")
-        labels = torch.as_tensor(data_samples, device=inputs.device)
+        images = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+        labels = torch.as_tensor(data_samples, device=images.device)
         if mode == 'loss':
             targets = labels
             if self.mixup is not None:
+                if images is not inputs:
+                    raise ValueError('Mixup/CutMix mixes image batches only, not a classifier '
+                                     'input of several parts')
                 if inputs.shape[0] % 2:
                     raise ValueError(f'Mixup/CutMix needs an even batch size, got '
                                      f'{inputs.shape[0]} (set drop_last=True in the train loader)')

@@ -385,21 +385,29 @@ def test_cb_dino_supervises_both_trunks(coco_root):
     torch.testing.assert_close(losses[0.5]['loss_cls'], losses[1.0]['loss_cls'])
 
 
-def test_config_layer_decay_and_offset_lr_reach_the_optimizer():
-    """Cascade L 3x: lr 2e-4, decay 0.90, offset/mask projections at 0.01. With depths
-    (1, 1, 1, 1) there are 6 layer ids; block 0 of level 0 is id 1, so its scale is 0.9^4."""
+def test_config_layer_decay_reaches_the_optimizer_and_offset_lr_scale_acts_as_published():
+    """Cascade L 3x: lr 2e-4, decay 0.90, offset_lr_scale 0.01. With depths (1, 1, 1, 1) there
+    are 6 layer ids; block 0 of level 0 is id 1, so its scale is 0.9^4. The published rule's
+    offset_lr_scale scales `sampling_offsets`/`reference_points`, which a Cascade R-CNN lacks:
+    the DCNv3 offset/mask projections train at their layer's lr, as published; the correction
+    dcn_offset_lr_scale=0.01 puts them at 0.01 of it."""
     cfg = tiny_config('coco/cascade_internimage_l_fpn_3x_coco.py')
     model = build_detector(cfg)
-    optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
-    lr_of = {id(p): group['lr'] for group in optimizer.param_groups for p in group['params']}
-    params = dict(model.named_parameters())
     block = 'backbone.levels.0.blocks.0.dcn.'
-    assert lr_of[id(params[block + 'input_proj.weight'])] == pytest.approx(2e-4 * 0.9 ** 4)
-    assert lr_of[id(params[block + 'offset.weight'])] == pytest.approx(2e-4 * 0.9 ** 4 * 0.01)
-    assert lr_of[id(params[block + 'mask.weight'])] == pytest.approx(2e-4 * 0.9 ** 4 * 0.01)
-    assert lr_of[id(params['backbone.patch_embed.conv1.weight'])] == \
-        pytest.approx(2e-4 * 0.9 ** 5)
-    assert lr_of[id(params['roi_head.bbox_head.0.fc_cls.weight'])] == pytest.approx(2e-4)
+    params = dict(model.named_parameters())
+    for dcn_scale in (None, 0.01):
+        if dcn_scale is not None:
+            cfg.optim_wrapper.paramwise_cfg.dcn_offset_lr_scale = dcn_scale
+        optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+        lr_of = {id(p): group['lr'] for group in optimizer.param_groups
+                 for p in group['params']}
+        offset_lr = 2e-4 * 0.9 ** 4 * (dcn_scale or 1)
+        assert lr_of[id(params[block + 'input_proj.weight'])] == pytest.approx(2e-4 * 0.9 ** 4)
+        assert lr_of[id(params[block + 'offset.weight'])] == pytest.approx(offset_lr)
+        assert lr_of[id(params[block + 'mask.weight'])] == pytest.approx(offset_lr)
+        assert lr_of[id(params['backbone.patch_embed.conv1.weight'])] == \
+            pytest.approx(2e-4 * 0.9 ** 5)
+        assert lr_of[id(params['roi_head.bbox_head.0.fc_cls.weight'])] == pytest.approx(2e-4)
 
 
 # Checkpoints and the composite backbone ----------------------------------------------------------

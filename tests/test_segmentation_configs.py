@@ -64,11 +64,11 @@ PUBLISHED = {
         (None, (480, 480), 2e-5, 0.95, 0.5, None),
 }
 # classes of the data set; the published UperNet and SegFormer Mapillary / Mapillary ->
-# Cityscapes heads keep 150 outputs (HEAD_CLASSES), of which the 19 Cityscapes ids are the first
+# Cityscapes heads and the published UperNet Cityscapes heads keep 150 outputs (HEAD_CLASSES),
+# of which the 19 Cityscapes ids are the first
 CLASSES = {'ade20k': 150, 'cityscapes': 19, 'mapillary': 19, 'coco_stuff164k': 171,
            'coco_stuff10k': 171, 'pascal_context': 59, 'nyu_depth_v2': 40, 'demo': 5}
-HEAD_CLASSES = {path: 150 for path in PUBLISHED
-                if '_512x1024_' in path and 'mapillary' in path}
+HEAD_CLASSES = {path: 150 for path in PUBLISHED if '_512x1024_' in path}
 # (max iterations, validation interval, images per GPU) as published
 SCHEDULES = {
     **{path: (80000, 8000, 2) for path in PUBLISHED if '_80k_mapillary.py' in path

@@ -66,9 +66,9 @@ class Pretrained(NamedTuple):
 
 # Keyed '<variant>.<tag>' as timm's pretrained tags; the first tag of a variant is its default.
 PRETRAINED = {
-    'internimage_t.in1k': Pretrained('internimage_t_1k_224.pth', 224, 0.875),
-    'internimage_s.in1k': Pretrained('internimage_s_1k_224.pth', 224, 0.875),
-    'internimage_b.in1k': Pretrained('internimage_b_1k_224.pth', 224, 0.875),
+    'internimage_t.in1k': Pretrained('internimage_t_1k_224.pth', 224, 1.0),
+    'internimage_s.in1k': Pretrained('internimage_s_1k_224.pth', 224, 1.0),
+    'internimage_b.in1k': Pretrained('internimage_b_1k_224.pth', 224, 1.0),
     'internimage_l.in22k_ft_in1k': Pretrained('internimage_l_22kto1k_384.pth', 384, 1.0),
     'internimage_l.in22k': Pretrained('internimage_l_22k_192to384.pth', 384, 1.0, None),
     'internimage_xl.in22k_ft_in1k': Pretrained('internimage_xl_22kto1k_384.pth', 384, 1.0),

@@ -1,8 +1,8 @@
 # DINO 4-scale (mmdet's, 900 queries, 12 epochs, DETR multi-scale + crop training) on an
 # InternImage backbone: three levels (strides 8, 16, 32) into a ChannelMapper that adds a fourth,
 # as in the published configs. Optimizer as published: AdamW lr 1e-4, weight decay 1e-4,
-# gradient clipping 0.1, layer-wise lr decay through the shared constructor (set by the config),
-# 500 linear warm-up iterations, lr step at epoch 11.
+# gradient clipping 0.1, layer-wise lr decay through the shared constructor with the published
+# detection rule (rate set by the config), 500 linear warm-up iterations, lr step at epoch 11.
 _base_ = 'mmdet::dino/dino-4scale_r50_8xb2-12e_coco.py'
 
 custom_imports = dict(imports=['internimage.models', 'internimage.engine', 'detection'],
@@ -19,7 +19,7 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=1e-4),
     clip_grad=dict(max_norm=0.1, norm_type=2),
     constructor='InternImageLayerDecayConstructor',
-    paramwise_cfg=dict(layer_decay_rate=0.9))
+    paramwise_cfg=dict(rule='published_detection', layer_decay_rate=0.9))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
     dict(type='MultiStepLR', begin=0, end=12, by_epoch=True, milestones=[11], gamma=0.1)]

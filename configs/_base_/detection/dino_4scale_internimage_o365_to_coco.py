@@ -2,8 +2,9 @@
 # pre-trained on Objects365: 900 queries, 1000 denoising queries, one image per GPU, training
 # short side 600..1800 (long side <= 2000), test 1000 / 2000, 20k iterations at constant lr 1e-4
 # after 500 warm-up iterations, weight decay 1e-4, gradient clipping 0.1, layer-wise lr decay
-# 0.94 with the DCNv3 offset/mask projections at 1e-3 of their layer's lr, checkpointed blocks,
-# evaluation and checkpoints every 200 iterations.
+# 0.94 (published detection rule) with offset_lr_scale 1e-3, which as published scales the DINO
+# head's sampling_offsets (not the DCNv3 offset/mask projections: dcn_offset_lr_scale would),
+# checkpointed blocks, evaluation and checkpoints every 200 iterations.
 # Start from the Objects365 detector with `load_from` (the published ones are in mmdet 2.x
 # layout: their transformer keys need converting to mmdet 3.x names first).
 _base_ = './dino_4scale_internimage.py'

@@ -23,7 +23,8 @@ train_transform = dict(input_size=image_size, scale=(0.7, 1.0), hflip=0.5, vflip
                        interpolation='bilinear')
 test_transform = dict(input_size=image_size, crop_pct=1.0, interpolation='bilinear')
 train_dataloader = dict(batch_size=32, num_workers=2, persistent_workers=False,
-                        dataset=dict(data_root=data_root, transform=train_transform))
+                        dataset=dict(data_root=data_root, transform=train_transform,
+                                     decoder='pil'))
 val_dataloader = dict(batch_size=32, num_workers=2, persistent_workers=False,
                       dataset=dict(data_root=data_root, transform=test_transform))
 test_dataloader = val_dataloader

@@ -1,6 +1,7 @@
 # Cascade Mask R-CNN, InternImage-XL, 3x (published box mAP 56.2): as the L 3x config (36
-# epochs, multi-scale + crop, lr 2e-4, decay 0.90, offset/mask lr 0.01, EMA), with the published
-# drop path 0.6 of the XL 3x recipe.
+# epochs, multi-scale + crop, lr 2e-4, decay 0.90, the published offset_lr_scale 0.01 that
+# reaches no parameter of this detector, EMA), with the published drop path 0.6 of the XL 3x
+# recipe.
 _base_ = './cascade_internimage_xl_fpn_1x_coco.py'
 
 model = dict(backbone=dict(drop_path_rate=0.6))
