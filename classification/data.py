@@ -72,8 +72,27 @@ def read_file_list(ann_file, root):
     return samples
 
 
+class ClassificationSamples(torch.utils.data.Dataset):
+    """What the classification data sets share: ``samples`` and ``classes`` (set by the
+    subclass), timm's transform built from its keyword arguments, and the image decoder."""
+
+    def set_reading(self, transform, test_mode, decoder):
+        if decoder not in DECODERS:
+            raise ValueError(f'decoder must be one of {DECODERS}, got {decoder!r}')
+        self.decoder = decoder
+        self.test_mode = test_mode
+        self.transform = create_transform(**dict(transform or {}, is_training=not test_mode))
+
+    @property
+    def metainfo(self):
+        return dict(classes=self.classes)
+
+    def __len__(self):
+        return len(self.samples)
+
+
 @DATASETS.register_module()
-class ImageClassificationDataset(torch.utils.data.Dataset):
+class ImageClassificationDataset(ClassificationSamples):
     """``data_root`` + ``data_prefix`` is the image folder; with ``ann_file`` (relative to
     ``data_root``) the samples come from that file list, otherwise from the class folders.
     ``transform`` holds the keyword arguments of ``timm.data.create_transform``; ``decoder``
@@ -81,9 +100,7 @@ class ImageClassificationDataset(torch.utils.data.Dataset):
 
     def __init__(self, data_root, data_prefix='', ann_file=None, classes=None, transform=None,
                  test_mode=False, decoder='pil'):
-        if decoder not in DECODERS:
-            raise ValueError(f'decoder must be one of {DECODERS}, got {decoder!r}')
-        self.decoder = decoder
+        self.set_reading(transform, test_mode, decoder)
         self.image_root = os.path.join(data_root, data_prefix)
         if not os.path.isdir(self.image_root):
             raise FileNotFoundError(f'image folder not found: {self.image_root}')
@@ -103,15 +120,6 @@ class ImageClassificationDataset(torch.utils.data.Dataset):
             if too_big:
                 raise ValueError(f'label {too_big[0][1]} of {too_big[0][0]} is out of range for '
                                  f'{len(self.classes)} classes')
-        self.test_mode = test_mode
-        self.transform = create_transform(**dict(transform or {}, is_training=not test_mode))
-
-    @property
-    def metainfo(self):
-        return dict(classes=self.classes)
-
-    def __len__(self):
-        return len(self.samples)
 
     def __getitem__(self, index):
         path, label = self.samples[index]

@@ -34,11 +34,10 @@ import re
 import torch
 import torch.nn as nn
 from mmengine.registry import DATASETS, MODELS
-from timm.data import create_transform
 
 from internimage.models.internimage import InternImageClassifier, init_internimage_weights
 
-from .data import DECODERS, read_image_file
+from .data import ClassificationSamples, read_image_file
 
 DATE = re.compile(r'(\d*)-(\d*)-(\d*)')
 META_DIM = 64
@@ -75,7 +74,7 @@ def read_json(path):
 
 
 @DATASETS.register_module()
-class INaturalist2018Dataset(torch.utils.data.Dataset):
+class INaturalist2018Dataset(ClassificationSamples):
     """``data_root``: the folder of ``{split}2018.json``; ``data_prefix``: the folder, relative
     to it, that the images' ``file_name`` entries are relative to ('' as published);
     ``split``: 'train' or 'val'; ``transform``: keyword arguments of
@@ -85,8 +84,7 @@ class INaturalist2018Dataset(torch.utils.data.Dataset):
                  test_mode=False, decoder='cv2'):
         if split not in ('train', 'val'):
             raise ValueError(f"split must be 'train' or 'val', got {split!r}")
-        if decoder not in DECODERS:
-            raise ValueError(f'decoder must be one of {DECODERS}, got {decoder!r}')
+        self.set_reading(transform, test_mode, decoder)
         data = read_json(os.path.join(data_root, f'{split}2018.json'))
         places = read_json(os.path.join(data_root, f'{split}2018_locations.json'))
         images, annotations = data['images'], data['annotations']
@@ -108,16 +106,6 @@ class INaturalist2018Dataset(torch.utils.data.Dataset):
                                  label_of[annotation['category_id']],
                                  date_code(place.get('date')),
                                  place_code(place.get('lat'), place.get('lon'))))
-        self.decoder = decoder
-        self.test_mode = test_mode
-        self.transform = create_transform(**dict(transform or {}, is_training=not test_mode))
-
-    @property
-    def metainfo(self):
-        return dict(classes=self.classes)
-
-    def __len__(self):
-        return len(self.samples)
 
     def __getitem__(self, index):
         path, label, date, place = self.samples[index]
