@@ -216,13 +216,16 @@ class InternImageLayerDecayConstructor(DefaultOptimWrapperConstructor):
         self.paramwise_cfg = {key: getattr(self, key) for key in OPTIONS[self.rule]}
 
     def parameter_rules(self, module):
-        """{canonical parameter name: (layer id, no weight decay, lr factor)} and the number of
-        layers, for the trainable parameters of ``module`` under this constructor's rule."""
+        """{canonical parameter name: (layer id, no weight decay, whether an lr scale applies,
+        lr factor)} and the number of layers, for the trainable parameters of ``module`` under
+        this constructor's rule. The parameters a scale applies to form groups of their own even
+        at scale 1, so that the groups (and the order in which clipping sums their norms) do not
+        depend on its value."""
         named = [(canonical_name(name), param) for name, param in module.named_parameters()
                  if param.requires_grad]
         if self.rule == 'internimage':
             layer_ids, num_layers = parameter_layer_ids(module)
-            return {name: (layer_ids[name], is_no_decay(name, param),
+            return {name: (layer_ids[name], is_no_decay(name, param), is_offset_or_mask(name),
                            self.offset_lr_scale if is_offset_or_mask(name) else 1.0)
                     for name, param in named}, num_layers
         task = self.rule[len('published_'):]
@@ -242,10 +245,12 @@ class InternImageLayerDecayConstructor(DefaultOptimWrapperConstructor):
                                               trunk_depths(trunk))
             else:
                 layer_id = published_layer_id(name, task, depths)
-            factor = self.offset_lr_scale if published_offset_scaled(name, task) else 1.0
-            if trunk is not None and is_offset_or_mask(name[len(prefix):]):
-                factor *= self.dcn_offset_lr_scale
-            rules[name] = (layer_id, published_no_decay(name, param), factor)
+            offset_scaled = published_offset_scaled(name, task)
+            dcn_scaled = trunk is not None and is_offset_or_mask(name[len(prefix):])
+            factor = (self.offset_lr_scale if offset_scaled else 1.0) * \
+                (self.dcn_offset_lr_scale if dcn_scaled else 1.0)
+            rules[name] = (layer_id, published_no_decay(name, param), offset_scaled or dcn_scaled,
+                           factor)
         return rules, num_layers
 
     def add_params(self, params, module, **kwargs):
@@ -256,7 +261,7 @@ class InternImageLayerDecayConstructor(DefaultOptimWrapperConstructor):
                 continue
             name = canonical_name(name)
             key = rules[name]
-            layer_id, no_decay, factor = key
+            layer_id, no_decay, _, factor = key
             if key not in groups:
                 lr_scale = self.layer_decay_rate ** (num_layers - layer_id - 1) * factor
                 groups[key] = dict(params=[], param_names=[], layer_id=layer_id,
