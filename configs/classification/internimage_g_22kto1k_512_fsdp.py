@@ -8,9 +8,9 @@
 # float16 gradient all-reduce (FP16CompressedDDP) carried over: FSDP reduces in float32.
 _base_ = ['./internimage_g_22kto1k_512.py', '../_base_/sharding/fsdp.py']
 
+# The recipe's optimizer settings taken from it, not restated; only the wrapper changes.
 optim_wrapper = dict(
-    _delete_=True, type='ShardedOptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-5, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05),
-    constructor='ClassificationLayerDecayConstructor',
-    paramwise_cfg=dict(lr_layer_decay=False, dcn_lr_mul=0.1),
-    clip_grad=dict(max_norm=5.0))
+    _delete_=True, type='ShardedOptimWrapper', optimizer={{_base_.optim_wrapper.optimizer}},
+    constructor={{_base_.optim_wrapper.constructor}},
+    paramwise_cfg={{_base_.optim_wrapper.paramwise_cfg}},
+    clip_grad={{_base_.optim_wrapper.clip_grad}})

@@ -2,7 +2,8 @@
 decay"), one optimizer-wrapper constructor shared by classification, detection and segmentation
 configs, with three rules chosen by ``paramwise_cfg['rule']``:
 
-``'internimage'`` (the default; the classification configs): layer ids 0 for the stem,
+``'internimage'`` (the default; the demo configs, and any config that names no rule; the
+classification recipes use ``classification.layer_decay`` instead): layer ids 0 for the stem,
 ``1 + sum(depths[:s]) + b`` for block b of level s (a level-2 post norm goes with the block it
 follows), a level's norm and downsample with the first block of the next level, everything else
 (heads, necks, decoders, the last level's norm) is the last layer ``sum(depths) + 1``; every
