@@ -92,7 +92,6 @@ def test_objects365_transfers_follow_the_published_recipes(name):
     cfg = load(f'{folder}/{name}.py')
     assert (cfg.model.type, cfg.model.backbone.type) == ('CBDINO', 'CBInternImage')
     assert cfg.model.bbox_head.num_classes == classes
-    assert cfg.load_from.endswith('dino_4scale_cbinternimage_h_objects365_80classes.pth')
     assert cfg.optim_wrapper.optimizer.lr == lr
     assert cfg.optim_wrapper.paramwise_cfg.layer_decay_rate == 0.94
     assert cfg.optim_wrapper.paramwise_cfg.offset_lr_scale == 1e-3
@@ -102,11 +101,8 @@ def test_objects365_transfers_follow_the_published_recipes(name):
     assert cfg.train_dataloader.batch_size == 1
     assert cfg.train_dataloader.dataset.type == train_type
     init_default_scope('mmdet')
-    for split in ('train', 'val', 'test'):
+    for split in ('train', 'val', 'test'):  # (pipelines: test_published_dense_recipes.py)
         for dataset in leaf_datasets(cfg[f'{split}_dataloader'].dataset):
-            resize = next(t for t in dataset.pipeline if 'Resize' in t.type)
-            assert resize.scale == ([(2000, 600), (2000, 1200)] if split == 'train'
-                                    else (2000, 1000))
             known = DATASETS.get(dataset.type).METAINFO.get('classes')
             assert known is None or len(known) == classes  # OpenImages reads its label file
     assert METRICS.get(cfg.test_evaluator.type).__name__ == metric

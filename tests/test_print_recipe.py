@@ -109,8 +109,8 @@ def test_segmentation_recipe(capsys):
     # schedule: 160k iterations, warm-up 1500 then poly
     assert 'IterBasedTrainLoop: 160000 iterations (2,560,000 images at 16 per step)' in printed
     assert result['schedule']['max_iters'] == 160000
-    assert '  LinearLR  iterations 0-1500  start_factor=1e-06' in printed
-    assert '  PolyLR  iterations 1500-160000  power=1.0, eta_min=0.0' in printed
+    assert '  LinearLR  iterations 0-1501  start_factor=1e-06' in printed
+    assert '  PolyLR  iterations 0-160001  power=1.0, eta_min=0.0' in printed
     # the test resize of the single-scale test, six scales in the TTA
     test = section(printed, 'test pipeline')
     assert '  Resize  scale=(2048, 512), keep_ratio=True' in test
@@ -136,8 +136,8 @@ def test_detection_recipe_with_train_size_and_every_parameter(capsys):
     assert f'12 epochs x {per_epoch} iterations' in printed
     assert result['schedule']['max_iters'] == 12 * per_epoch
     assert '  MultiStepLR  epochs 0-12  milestones=[8, 11], gamma=0.1' in printed
-    assert '  LinearLR  iterations 0-500  start_factor=0.001' in printed
-    assert shows(printed, 'schedule_adamw_1x.py:5: "16 images per iteration (8 GPUs x 2)."')
+    assert '  LinearLR  iterations 0-501  start_factor=0.001' in printed
+    assert shows(printed, 'schedule_adamw_1x.py:5: "16 images per iteration (8 GPUs x 2). The warm-up')
     assert shows(printed, 'auto_scale_lr off (base_batch_size 16): the lr is used as given')
     assert '  Resize  scale=(1333, 800), keep_ratio=True' in section(printed, 'test pipeline')
     assert shows(printed, f'model.backbone.init_cfg: Pretrained {T_CHECKPOINT}')

@@ -559,7 +559,7 @@ def schedule_section(cfg, run, train_size):
         interval = f'validation every {train.get("val_interval")} epochs'
         summary.update(max_epochs=epochs)
     lines = ['== schedule', *field('train loop', text), *field('', interval),
-             'param_scheduler (begin-end in the unit it counts):']
+             'param_scheduler (begin-end in the unit it counts; the last step is end - 1):']
     schedulers = cfg.get('param_scheduler') or []
     for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
         lines.extend(scheduler_lines(scheduler))

@@ -36,7 +36,7 @@ max_iters = 20000
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=200)
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500)]
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=501)]
 optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=0.94, offset_lr_scale=1e-3))
 default_hooks = dict(checkpoint=dict(by_epoch=False, interval=200))
 log_processor = dict(by_epoch=False)

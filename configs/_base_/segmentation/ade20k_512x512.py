@@ -1,19 +1,19 @@
 # ADE20K (150 classes, reduce_zero_label) at the published 512x512 crops: mmseg's data settings,
 # 2 images per GPU (x 8 GPUs), and a multi-scale + flip test (``tta_pipeline``, run with
-# ``tools/test.py --tta`` or mmseg's own ``--tta``) whose ratios scale the single-scale test
-# size (2048, 512), as the published MultiScaleFlipAug did (mmseg's base scales the original).
+# ``tools/test.py --tta``): the published ``test.py --aug-test`` (segmentation.test_time).
+# Test images are resized to a multiple of 32 after the resize, as published (ResizeToMultiple).
 _base_ = 'mmseg::_base_/datasets/ade20k.py'
 
+from segmentation.test_time import multi_scale_flip_test  # noqa: E402
+
 test_scale = (2048, 512)
-img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
-tta_pipeline = [
+test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='TestTimeAug',
-         transforms=[
-             [dict(type='Resize', scale=(int(test_scale[0] * r), int(test_scale[1] * r)),
-                   keep_ratio=True) for r in img_ratios],
-             [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-              dict(type='RandomFlip', prob=1.0, direction='horizontal')],
-             [dict(type='LoadAnnotations')],
-             [dict(type='PackSegInputs')]])]
+    dict(type='Resize', scale=test_scale, keep_ratio=True),
+    dict(type='ResizeToMultiple', size_divisor=32),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')]
+tta_pipeline = multi_scale_flip_test(test_scale, size_divisor=32)
 train_dataloader = dict(batch_size=2)
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader

@@ -2,6 +2,8 @@
 # scaled by 640/512 (train resize (2560, 640), test (2560, 640), multi-scale test around it).
 _base_ = './ade20k_512x512.py'
 
+from segmentation.test_time import multi_scale_flip_test  # noqa: E402
+
 crop_size = (640, 640)
 test_scale = (2560, 640)
 train_pipeline = [
@@ -15,18 +17,10 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=test_scale, keep_ratio=True),
+    dict(type='ResizeToMultiple', size_divisor=32),
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs')]
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TestTimeAug',
-         transforms=[
-             [dict(type='Resize', scale=(int(test_scale[0] * r), int(test_scale[1] * r)),
-                   keep_ratio=True) for r in _base_.img_ratios],
-             [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-              dict(type='RandomFlip', prob=1.0, direction='horizontal')],
-             [dict(type='LoadAnnotations')],
-             [dict(type='PackSegInputs')]])]
+tta_pipeline = multi_scale_flip_test(test_scale, size_divisor=32)
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -2,7 +2,7 @@
 # the fine train split plus the 20k coarse train_extra images with their refined labels
 # (refinement_final/train_extra, named *_gtFine_labelTrainIds.png as the published data), mmseg's
 # Cityscapes pipeline (resize (2048, 1024) x 0.5..2.0, 512x1024 crops); validation on val.
-_base_ = 'mmseg::_base_/datasets/cityscapes.py'
+_base_ = './cityscapes_512x1024.py'
 
 train_dataloader = dict(dataset=dict(
     _delete_=True, type='ConcatDataset',

@@ -3,7 +3,7 @@
 # 19 Cityscapes train ids (segmentation.MapillaryToCityscapes), resize to (2048, 1024) x 0.5..1.0,
 # 512x1024 crops, flip, photometric distortion; validation and test on Cityscapes val (mmseg's
 # settings). Published layout: data/Mapillary/{training,validation}/{images,labels}.
-_base_ = 'mmseg::_base_/datasets/cityscapes.py'
+_base_ = './cityscapes_512x1024.py'
 
 mapillary_root = 'data/Mapillary/'
 crop_size = (512, 1024)

@@ -5,13 +5,13 @@
 # its losses and Hungarian matching costs (class 2.0 with no-object weight 0.1, mask BCE 5.0,
 # dice 5.0, 12544 sampled points). A config adds the backbone variant (arch), the head's
 # in_channels (level_channels), num_classes with the class weights, the crop size, and resizes
-# the head if needed.
+# the head if needed. Test images are not padded: the published Mask2Former test pipelines
+# resize them to a multiple of 32 (ResizeToMultiple), and the configs' test pipelines do.
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=dict(
         type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0, seg_pad_val=255,
-        test_cfg=dict(size_divisor=32)),
+        std=[58.395, 57.12, 57.375], bgr_to_rgb=True, pad_val=0, seg_pad_val=255),
     backbone=dict(type='InternImage'),
     decode_head=dict(
         type='InternImageMask2FormerHead',

@@ -16,18 +16,9 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=test_scale, keep_ratio=True),
+    dict(type='ResizeToMultiple', size_divisor=32),
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs')]
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TestTimeAug',
-         transforms=[
-             [dict(type='Resize', scale=(int(test_scale[0] * r), int(test_scale[1] * r)),
-                   keep_ratio=True) for r in (0.5, 0.75, 1.0, 1.25, 1.5, 1.75)],
-             [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-              dict(type='RandomFlip', prob=1.0, direction='horizontal')],
-             [dict(type='LoadAnnotations')],
-             [dict(type='PackSegInputs')]])]
 split = dict(type=dataset_type, data_root=data_root,
              data_prefix=dict(img_path='image', seg_map_path='label40'))
 train_dataloader = dict(

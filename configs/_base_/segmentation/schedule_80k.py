@@ -5,7 +5,7 @@ _base_ = './schedule_160k.py'
 
 max_iters = 80000
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=_base_.warmup_iters),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=_base_.warmup_iters,
-         end=max_iters)]
+    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
+         end=_base_.warmup_iters + 1),
+    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=0, end=max_iters + 1)]
 train_cfg = dict(max_iters=max_iters, val_interval=8000)

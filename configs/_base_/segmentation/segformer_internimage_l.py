@@ -12,8 +12,7 @@ from internimage.models.variants import level_channels  # noqa: E402
 
 model = dict(
     pretrained=None,
-    data_preprocessor=dict(size=(512, 1024),  # the crop size
-                            test_cfg=dict(size_divisor=32)),
+    data_preprocessor=dict(size=(512, 1024)),  # the crop size; test images are not padded
     backbone=dict(_delete_=True, type='InternImage', arch='l', layer_scale=1.0,
                   drop_path_rate=0.4),
     decode_head=dict(in_channels=level_channels('l'), num_classes=150),

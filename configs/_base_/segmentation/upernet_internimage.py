@@ -2,12 +2,12 @@
 # setting the published segmentation configs of T..XL change from the variant table: layer scale
 # 1.0 (all four levels go to the decoder). A config adds the variant (arch), its drop path, the
 # pretrained checkpoint, the heads' in_channels (level_channels of the arch) and num_classes,
-# and the crop size of the data preprocessor. Test images are
-# padded to a multiple of 32 (the published pipeline resized them to one).
+# and the crop size of the data preprocessor. Test images are not padded: as published, the
+# ADE20K test pipelines resize them to a multiple of 32 (ResizeToMultiple) and the Cityscapes and
+# Mapillary ones test them at their resized size.
 _base_ = 'mmseg::_base_/models/upernet_r50.py'
 
 model = dict(
     pretrained=None,
-    data_preprocessor=dict(test_cfg=dict(size_divisor=32)),
     backbone=dict(_delete_=True, type='InternImage', layer_scale=1.0),
     test_cfg=dict(mode='whole'))

@@ -1,7 +1,7 @@
 # Mask2Former, InternImage-H, ADE20K 896x896, fine-tuned for 80k iterations from the COCO-Stuff
-# model, 16 GPUs x 1 image (published mIoU single-scale / multi-scale: 62.5 / 62.9;
-# multi-scale with --tta or the _ms config, at the published ratios 768/896 .. 1024/896 with
-# flips). The published wide head (1024-d, 200 queries), AdamW lr 1e-5 with layer decay 0.95,
+# model, 16 GPUs x 1 image (published mIoU single-scale / multi-scale: 62.5 / 62.9; the
+# multi-scale number is the _ms config's, at ratios 768/896 .. 1024/896 with flips; --tta runs
+# the published --aug-test, ratios 0.5 .. 1.75). The published wide head (1024-d, 200 queries), AdamW lr 1e-5 with layer decay 0.95,
 # gradient clipping at norm 0.1, validation every 2000.
 # Semantic setting (mmseg's Mask2Former); the panoptic one needs panopticapi.
 # COCO-Stuff-164k model to start from (published, mmseg 0.x key names: convert before use):
@@ -21,15 +21,3 @@ load_from = 'checkpoints/mask2former_internimage_h_896_80k_cocostuff164k.pth'
 optim_wrapper = dict(optimizer=dict(lr=1e-5), paramwise_cfg=dict(layer_decay_rate=0.95),
                      clip_grad=dict(max_norm=0.1, norm_type=2))
 train_cfg = dict(val_interval=2000)
-
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TestTimeAug',
-         transforms=[
-             [dict(type='Resize', scale=(int(_base_.test_scale[0] * r),
-                                         int(_base_.test_scale[1] * r)), keep_ratio=True)
-              for r in (768 / 896, 832 / 896, 1.0, 960 / 896, 1024 / 896)],
-             [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-              dict(type='RandomFlip', prob=1.0, direction='horizontal')],
-             [dict(type='LoadAnnotations')],
-             [dict(type='PackSegInputs')]])]

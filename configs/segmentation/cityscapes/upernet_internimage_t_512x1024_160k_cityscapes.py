@@ -8,7 +8,7 @@
 # predictions into the 19 classes, so a pixel predicted as 19..149 is wrong for its true class
 # and no class's prediction, as in the published evaluation.
 _base_ = ['../../_base_/segmentation/upernet_internimage_t.py',
-          'mmseg::_base_/datasets/cityscapes.py']
+          '../../_base_/segmentation/cityscapes_512x1024.py']
 
 crop_size = (512, 1024)
 model = dict(data_preprocessor=dict(size=crop_size), decode_head=dict(num_classes=150),

@@ -8,6 +8,8 @@ _base_ = ['../../_base_/segmentation/mask2former_internimage_h_1024d.py',
           'mmseg::_base_/datasets/coco-stuff10k.py',
           '../../_base_/segmentation/schedule_40k.py']
 
+from segmentation.test_time import multi_scale_flip_test  # noqa: E402
+
 num_classes = 171
 model = dict(
     backbone=dict(init_cfg=None),
@@ -17,3 +19,13 @@ model = dict(
 load_from = 'checkpoints/mask2former_internimage_h_896_80k_cocostuff164k.pth'
 train_dataloader = dict(batch_size=1)
 optim_wrapper = dict(optimizer=dict(lr=1e-5), paramwise_cfg=dict(layer_decay_rate=0.95))
+test_scale = (2048, 512)
+test_pipeline = [  # resized to a multiple of 32 as published, not padded
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=test_scale, keep_ratio=True),
+    dict(type='ResizeToMultiple', size_divisor=32),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+tta_pipeline = multi_scale_flip_test(test_scale, size_divisor=32)

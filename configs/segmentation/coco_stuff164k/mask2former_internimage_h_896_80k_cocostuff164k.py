@@ -9,6 +9,8 @@ _base_ = ['../../_base_/segmentation/mask2former_internimage_h_1024d.py',
           'mmseg::_base_/datasets/coco-stuff164k.py',
           '../../_base_/segmentation/schedule_80k.py']
 
+from segmentation.test_time import multi_scale_flip_test  # noqa: E402
+
 num_classes = 171
 crop_size = (896, 896)
 test_scale = (3584, 896)
@@ -27,9 +29,11 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=test_scale, keep_ratio=True),
+    dict(type='ResizeToMultiple', size_divisor=32),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')]
 train_dataloader = dict(batch_size=1, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=2e-5), paramwise_cfg=dict(layer_decay_rate=0.95))
+tta_pipeline = multi_scale_flip_test(test_scale, size_divisor=32)

@@ -30,3 +30,6 @@ train_dataloader = dict(dataset=dict(datasets=[
 optim_wrapper = dict(optimizer=dict(lr=2e-5), paramwise_cfg=dict(layer_decay_rate=0.95),
                      clip_grad=dict(max_norm=0.1, norm_type=2))
 train_cfg = dict(val_interval=2000)
+val_dataloader = dict(dataset=dict(pipeline=_base_.test_pipeline_to_multiple))
+test_dataloader = val_dataloader
+tta_pipeline = _base_.tta_pipeline_to_multiple

@@ -11,7 +11,7 @@ max_iters = 80000
 model = dict(data_preprocessor=dict(size=_base_.crop_size), decode_head=dict(num_classes=150),
              auxiliary_head=dict(num_classes=150))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=_base_.warmup_iters),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=_base_.warmup_iters,
-         end=max_iters)]
+    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
+         end=_base_.warmup_iters + 1),
+    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=0, end=max_iters + 1)]
 train_cfg = dict(max_iters=max_iters, val_interval=8000)

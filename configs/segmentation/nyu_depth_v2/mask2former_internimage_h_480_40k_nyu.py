@@ -7,6 +7,8 @@ _base_ = ['../../_base_/segmentation/mask2former_internimage_h.py',
           '../../_base_/segmentation/nyu_depth_v2_480x480.py',
           '../../_base_/segmentation/schedule_40k.py']
 
+from segmentation.test_time import multi_scale_flip_test  # noqa: E402
+
 num_classes = 40
 model = dict(
     data_preprocessor=dict(size=_base_.crop_size),
@@ -22,3 +24,4 @@ train_pipeline = [
     dict(type='PackSegInputs')]
 train_dataloader = dict(batch_size=1, dataset=dict(pipeline=train_pipeline))
 optim_wrapper = dict(optimizer=dict(lr=2e-5), paramwise_cfg=dict(layer_decay_rate=0.95))
+tta_pipeline = multi_scale_flip_test(_base_.test_scale, size_divisor=32)

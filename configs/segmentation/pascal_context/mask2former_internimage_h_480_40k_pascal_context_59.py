@@ -8,6 +8,8 @@ _base_ = ['../../_base_/segmentation/mask2former_internimage_h.py',
           'mmseg::_base_/datasets/pascal_context_59.py',
           '../../_base_/segmentation/schedule_40k.py']
 
+from segmentation.test_time import multi_scale_flip_test  # noqa: E402
+
 num_classes = 59
 test_scale = (4096, 520)
 model = dict(
@@ -17,9 +19,11 @@ model = dict(
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=test_scale, keep_ratio=True),
+    dict(type='ResizeToMultiple', size_divisor=32),
     dict(type='LoadAnnotations', reduce_zero_label=True),
     dict(type='PackSegInputs')]
 train_dataloader = dict(batch_size=1)
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=2e-5), paramwise_cfg=dict(layer_decay_rate=0.95))
+tta_pipeline = multi_scale_flip_test(test_scale, size_divisor=32)
