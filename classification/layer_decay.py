@@ -23,15 +23,16 @@ the published classification code assigns the lr by name keywords:
 
 Every group records ``lr_scale`` (its lr over the base lr), which ``TimmCosineLR`` reads, and
 ``param_names``. Under FSDP (parameters flattened to 1-D when the optimizer is built) the
-number of dimensions of each parameter is read from the model's record taken at construction
-(``ImageClassificationModel.parameter_ndims``), so the weight-decay rule still sees the
-original shapes.
+number of dimensions of each parameter is read from the record the strategy takes before
+sharding (``internimage.engine.layer_decay.parameter_ndims``), so the weight-decay rule still
+sees the original shapes.
 """
 from mmengine.logging import print_log
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
-from internimage.engine.layer_decay import canonical_name, find_trunks, trunk_depths
+from internimage.engine.layer_decay import (find_trunks, parameter_ndims, trunk_depths,
+                                            unwrapped_name)
 
 _OPTIONS = ('lr_layer_decay', 'lr_layer_decay_ratio', 'dcn_lr_mul')
 DEFAULT_LAYER_DECAY_RATIO = 0.875  # published config.py: TRAIN.LR_LAYER_DECAY_RATIO
@@ -61,22 +62,6 @@ def keyword_ratio(name, keywords):
 
 def takes_dcn_lr_mul(name):
     return any(keyword in name for keyword in DCN_LR_KEYWORDS)
-
-
-def unwrapped_name(name):
-    """``name`` without what FSDP, activation checkpointing and a leading DDP ``module.``
-    insert into it."""
-    return canonical_name(name).removeprefix('module.')
-
-
-def recorded_ndims(model):
-    """{parameter name: number of dimensions} recorded by a module of ``model`` before any
-    wrapping (names relative to that module), or {}."""
-    for module in model.modules():
-        ndims = getattr(module, 'parameter_ndims', None)
-        if isinstance(ndims, dict):
-            return ndims
-    return {}
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -119,12 +104,12 @@ class ClassificationLayerDecayConstructor(DefaultOptimWrapperConstructor):
     def add_params(self, params, module, **kwargs):
         _, trunk = find_trunks(module)[0]
         keywords = lr_ratio_keywords(trunk_depths(trunk), self.lr_layer_decay_ratio)
-        ndims = recorded_ndims(module)
+        ndims = parameter_ndims(module)
         groups = {}
         for name, param in module.named_parameters():
             if not param.requires_grad:
                 continue
-            ndim = ndims.get(unwrapped_name(name), param.ndim)
+            ndim = ndims[unwrapped_name(name)]
             no_decay = ndim == 1 or name.endswith('.bias')
             scale = self.lr_scale(name, keywords)
             key = (scale, no_decay)

@@ -33,9 +33,6 @@ class ImageClassificationModel(BaseModel):
         self.classifier = MODELS.build(classifier)
         self.mixup = Mixup(**mixup) if mixup else None
         self.loss = build_loss(self.mixup, label_smoothing)
-        # The number of dimensions of every parameter before any wrapping: FSDP flattens the
-        # parameters before the optimizer is built, where the weight-decay rule needs them.
-        self.parameter_ndims = {name: param.ndim for name, param in self.named_parameters()}
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
         if mode == 'tensor':

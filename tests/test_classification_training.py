@@ -159,7 +159,7 @@ def test_every_config_builds_its_model(path):
     expected = re.search(r'_(\d+)(_fsdp)?\.py$', path)
     assert sizes == {int(expected.group(1))}
     if expected.group(2):  # the sharded variants of the H/G configs
-        assert cfg.runner_type == 'FlexibleRunner' and cfg.strategy.type == 'FSDPStrategy'
+        assert cfg.runner_type == 'FlexibleRunner' and cfg.strategy.type == 'InternImageFSDPStrategy'
         assert cfg.optim_wrapper.type == 'ShardedOptimWrapper'
 
 

@@ -175,7 +175,7 @@ def test_lvis_metric_computes_box_ap_on_numpy2(tmp_path):
 def test_fsdp_variants_shard_the_published_recipe(path):
     cfg = load(Path(path).relative_to(ROOT / 'configs' / 'detection'))
     plain = load(Path(path.replace('_fsdp', '')).relative_to(ROOT / 'configs' / 'detection'))
-    assert cfg.runner_type == 'FlexibleRunner' and cfg.strategy.type == 'FSDPStrategy'
+    assert cfg.runner_type == 'FlexibleRunner' and cfg.strategy.type == 'InternImageFSDPStrategy'
     assert cfg.strategy.model_wrapper.auto_wrap_policy.type == 'internimage_layer_wrap_policy'
     assert cfg.optim_wrapper.type == 'ShardedOptimWrapper'
     assert cfg.optim_wrapper.paramwise_cfg == plain.optim_wrapper.paramwise_cfg

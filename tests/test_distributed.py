@@ -162,6 +162,62 @@ def test_fsdp_policy_makes_each_internimage_layer_a_shard_unit():
     assert counted.stdout.split() == ['5', '6', 'True']  # 5 layers + the root unit
 
 
+def test_fsdp_keeps_the_weight_decay_groups_of_a_segmentor(tmp_path):
+    """FSDP (two processes, full sharding) hands the optimizer constructor 1-D views of every
+    parameter: with the shapes recorded before wrapping (as InternImageFSDPStrategy does) the
+    published segmentation rule gives the groups of the unwrapped model, weight decay on the
+    weights included; without the record the constructor refuses, where it would have taken
+    every parameter for 1-D and decayed none."""
+    script = tmp_path / 'groups.py'
+    script.write_text(textwrap.dedent('''
+        import json, torch
+        from mmengine.config import Config
+        from mmseg.registry import MODELS
+        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+        from internimage.engine import (InternImageLayerDecayConstructor,
+                                        internimage_layer_wrap_policy)
+        from internimage.engine.layer_decay import record_parameter_ndims, unwrapped_name
+        import segmentation  # noqa: F401
+        torch.distributed.init_process_group('gloo')
+        cfg = Config.fromfile('configs/segmentation/demo/upernet_internimage_demo_shapes.py')
+        constructor = InternImageLayerDecayConstructor(
+            dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05)),
+            dict(rule='published_segmentation', layer_decay_rate=0.9))
+
+        def groups(model):
+            params = []
+            constructor.add_params(params, model)
+            return {unwrapped_name(n): [g['lr'], g['weight_decay']]
+                    for g in params for n in g['param_names']}
+
+        def wrapped(record):
+            model = MODELS.build(cfg.model)
+            if record:
+                record_parameter_ndims(model)
+            return FSDP(model, auto_wrap_policy=internimage_layer_wrap_policy,
+                        use_orig_params=True, device_id=torch.device('cpu'))
+        plain = groups(MODELS.build(cfg.model))
+        try:
+            groups(wrapped(record=False))
+            refused = ''
+        except ValueError as error:
+            refused = str(error)
+        sharded = wrapped(record=True)
+        if torch.distributed.get_rank() == 0:
+            print(json.dumps(dict(plain=plain, sharded=groups(sharded), refused=refused,
+                                  flattened=all(p.ndim == 1 for p in sharded.parameters()))))
+    '''))
+    groups = run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+                  '--master_port', free_port(), script])
+    assert groups.returncode == 0, groups.stderr[-3000:]
+    result = json.loads(groups.stdout.splitlines()[-1])
+    assert result['flattened']  # what the constructor sees under FSDP
+    assert result['sharded'] == result['plain']
+    assert {wd for _, wd in result['plain'].values()} == {0.0, 0.05}
+    assert result['plain']['backbone.levels.0.blocks.0.dcn.input_proj.weight'][1] == 0.05
+    assert 'InternImageFSDPStrategy' in result['refused']
+
+
 SRUN_STAND_IN = '''\
 #!{python}
 """srun for a machine without SLURM: records its options, then starts --ntasks copies of the

@@ -37,6 +37,7 @@ import internimage.engine  # noqa: F401
 from classification.inat import date_code, place_code
 from classification.inference import Predictor
 from classification.layer_decay import ClassificationLayerDecayConstructor
+from internimage.engine.layer_decay import record_parameter_ndims
 from internimage.models import PRETRAINED, create_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -358,6 +359,7 @@ def test_weight_decay_rule_sees_the_shapes_before_fsdp_flattens_them():
     class Flattened(nn.Module):
         def __init__(self, model):
             super().__init__()
+            record_parameter_ndims(model)  # as InternImageFSDPStrategy does before wrapping
             self._fsdp_wrapped_module = model
             for param in model.parameters():
                 param.data = param.data.reshape(-1)

@@ -158,7 +158,7 @@ def test_config_builds_with_heads_wired_to_the_backbone(path):
         assert model_cfg.backbone.drop_path_rate == drop_path
         assert cfg.optim_wrapper.get('clip_grad', {}).get('max_norm') == clip
         if path.endswith('_fsdp.py'):
-            assert cfg.runner_type == 'FlexibleRunner' and cfg.strategy.type == 'FSDPStrategy'
+            assert cfg.runner_type == 'FlexibleRunner' and cfg.strategy.type == 'InternImageFSDPStrategy'
             assert cfg.optim_wrapper.type == 'ShardedOptimWrapper'
 
 

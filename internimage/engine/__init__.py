@@ -2,7 +2,8 @@
 (configs: ``custom_imports=dict(imports=[..., 'internimage.engine'])``; the launchers import
 it too) registers in mmengine's root registries the optimizer-wrapper constructor
 ``InternImageLayerDecayConstructor``, the optimizer wrappers ``BF16AutocastOptimWrapper`` and
-``ShardedOptimWrapper`` and the FSDP policy ``internimage_layer_wrap_policy``, and installs two
+``ShardedOptimWrapper``, the FSDP strategy ``InternImageFSDPStrategy`` and policy
+``internimage_layer_wrap_policy``, and installs two
 patches into this process, on purpose and only here:
 
 - weights-only loading that allows our checkpoints' metadata, for mmengine's own loads
@@ -17,11 +18,12 @@ from .autocast_wrapper import BF16AutocastOptimWrapper
 from .config import load_config
 from .errors import UsageError
 from .layer_decay import InternImageLayerDecayConstructor
-from .sharding import ShardedOptimWrapper, internimage_layer_wrap_policy
+from .sharding import (InternImageFSDPStrategy, ShardedOptimWrapper,
+                       internimage_layer_wrap_policy)
 from .tasks import TASKS, task_of
 
 __all__ = ['AtomicLocalBackend', 'latest_complete_checkpoint', 'BF16AutocastOptimWrapper',
-           'InternImageLayerDecayConstructor', 'ShardedOptimWrapper',
+           'InternImageFSDPStrategy', 'InternImageLayerDecayConstructor', 'ShardedOptimWrapper',
            'internimage_layer_wrap_policy', 'load_config', 'TASKS', 'task_of', 'UsageError']
 
 safe_loading.install()

@@ -146,7 +146,7 @@ def prepare_cpu_distributed(cfg):
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group('gloo')
     if 'runner_type' in cfg:  # FlexibleRunner: its strategy wraps the model
-        if cfg.get('strategy', {}).get('type') == 'FSDPStrategy':
+        if cfg.get('strategy', {}).get('type') in ('FSDPStrategy', 'InternImageFSDPStrategy'):
             # FSDP refuses CPU modules unless its device is given as the CPU
             cfg.strategy.setdefault('model_wrapper', {})['device_id'] = 'cpu'
         return

@@ -44,6 +44,7 @@ import re
 from mmengine.logging import print_log
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from torch.distributed.fsdp import FullyShardedDataParallel
 
 from ..models.internimage import InternImageTrunk
 
@@ -67,6 +68,36 @@ _MASK2FORMER_EMBEDDINGS = tuple(f'decode_head.{name}' for name in (
 def canonical_name(name):
     """``name`` without the segments that module wrappers insert."""
     return '.'.join(part for part in name.split('.') if part not in _WRAPPER_SEGMENTS)
+
+
+def unwrapped_name(name):
+    """``name`` without what FSDP, activation checkpointing and a leading DDP ``module.``
+    insert into it."""
+    return canonical_name(name).removeprefix('module.')
+
+
+def record_parameter_ndims(model):
+    """Records on ``model`` (``model.parameter_ndims``) the number of dimensions of each of its
+    parameters as built: FSDP (use_orig_params) hands the optimizer constructor 1-D views, and
+    the weight-decay rules (1-D parameters take none) read this record instead."""
+    model.parameter_ndims = {unwrapped_name(name): param.ndim
+                             for name, param in model.named_parameters()}
+
+
+def parameter_ndims(model):
+    """{unwrapped parameter name: number of dimensions} of ``model`` as built: the record of
+    ``record_parameter_ndims`` when a module of ``model`` has one, else the parameters' own.
+    Refuses an FSDP-wrapped model without a record: its weight-decay groups would be silently
+    wrong (every parameter 1-D)."""
+    for module in model.modules():
+        ndims = getattr(module, 'parameter_ndims', None)
+        if isinstance(ndims, dict):
+            return ndims
+    if any(isinstance(module, FullyShardedDataParallel) for module in model.modules()):
+        raise ValueError('the model was sharded by FSDP before its shapes were recorded: use '
+                         "strategy type 'InternImageFSDPStrategy' (configs/_base_/sharding/"
+                         'fsdp.py) or call record_parameter_ndims(model) before wrapping it')
+    return {unwrapped_name(name): param.ndim for name, param in model.named_parameters()}
 
 
 def find_trunks(model):
@@ -135,8 +166,8 @@ def parameter_layer_ids(model):
     return ids, num_layers
 
 
-def is_no_decay(name, param):
-    return param.ndim == 1 or name.endswith('.bias')
+def is_no_decay(name, ndim):
+    return ndim == 1 or name.endswith('.bias')
 
 
 def is_offset_or_mask(name):
@@ -171,8 +202,8 @@ def published_layer_id(name, task, depths):
     return last
 
 
-def published_no_decay(name, param):
-    return param.ndim == 1 or name.endswith('.bias') or any(
+def published_no_decay(name, ndim):
+    return ndim == 1 or name.endswith('.bias') or any(
         key in name for key in ('relative_position', 'norm', 'sampling_offsets'))
 
 
@@ -222,13 +253,14 @@ class InternImageLayerDecayConstructor(DefaultOptimWrapperConstructor):
         this constructor's rule. The parameters a scale applies to form groups of their own even
         at scale 1, so that the groups (and the order in which clipping sums their norms) do not
         depend on its value."""
-        named = [(canonical_name(name), param) for name, param in module.named_parameters()
-                 if param.requires_grad]
+        ndims = parameter_ndims(module)
+        named = [(canonical_name(name), ndims[unwrapped_name(name)])
+                 for name, param in module.named_parameters() if param.requires_grad]
         if self.rule == 'internimage':
             layer_ids, num_layers = parameter_layer_ids(module)
-            return {name: (layer_ids[name], is_no_decay(name, param), is_offset_or_mask(name),
+            return {name: (layer_ids[name], is_no_decay(name, ndim), is_offset_or_mask(name),
                            self.offset_lr_scale if is_offset_or_mask(name) else 1.0)
-                    for name, param in named}, num_layers
+                    for name, ndim in named}, num_layers
         task = self.rule[len('published_'):]
         trunks = find_trunks(module)
         if not all(prefix.startswith('backbone.') for prefix, _ in trunks):
@@ -238,7 +270,7 @@ class InternImageLayerDecayConstructor(DefaultOptimWrapperConstructor):
         depths = trunk_depths(trunks[0][1])
         num_layers = sum(depths) + 2
         rules = {}
-        for name, param in named:
+        for name, ndim in named:
             prefix, trunk = _owner(name, trunks)
             in_cb_module = trunk is not None and prefix != 'backbone.'
             if in_cb_module and self.decay_cb_modules:
@@ -250,7 +282,7 @@ class InternImageLayerDecayConstructor(DefaultOptimWrapperConstructor):
             dcn_scaled = trunk is not None and is_offset_or_mask(name[len(prefix):])
             factor = (self.offset_lr_scale if offset_scaled else 1.0) * \
                 (self.dcn_offset_lr_scale if dcn_scaled else 1.0)
-            rules[name] = (layer_id, published_no_decay(name, param), offset_scaled or dcn_scaled,
+            rules[name] = (layer_id, published_no_decay(name, ndim), offset_scaled or dcn_scaled,
                            factor)
         return rules, num_layers
 

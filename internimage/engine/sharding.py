@@ -3,13 +3,18 @@
 ``internimage_layer_wrap_policy`` (registered in mmengine's FUNCTIONS, so configs name it as
 ``auto_wrap_policy``) makes every InternImage layer its own FSDP unit: only one layer's full
 weights exist at a time, while the stem, downsamplings and heads stay in the root unit.
-``ShardedOptimWrapper`` clips gradients by their global norm across the shards."""
+``InternImageFSDPStrategy`` records the parameters' shapes before sharding them, for the
+weight-decay rules of the layer-decay constructors. ``ShardedOptimWrapper`` clips gradients by
+their global norm across the shards."""
 import torch
+from mmengine._strategy import FSDPStrategy
+from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper
-from mmengine.registry import FUNCTIONS, OPTIM_WRAPPERS
+from mmengine.registry import FUNCTIONS, OPTIM_WRAPPERS, STRATEGIES
 from torch.distributed.fsdp.wrap import transformer_auto_wrap_policy
 
 from ..models.layers import InternImageLayer
+from .layer_decay import record_parameter_ndims
 
 
 @FUNCTIONS.register_module()
@@ -17,6 +22,18 @@ def internimage_layer_wrap_policy(module, recurse, nonwrapped_numel):
     """FSDP auto-wrap policy: one shard unit per ``InternImageLayer``."""
     return transformer_auto_wrap_policy(module, recurse, nonwrapped_numel,
                                         transformer_layer_cls={InternImageLayer})
+
+
+@STRATEGIES.register_module()
+class InternImageFSDPStrategy(FSDPStrategy):
+    """mmengine's FSDPStrategy that records the number of dimensions of every parameter
+    (``record_parameter_ndims``) before FSDP flattens them: the optimizer is built after the
+    wrapping, and without the record no weight gets weight decay (every parameter 1-D)."""
+
+    def _wrap_model(self, model):
+        if not is_model_wrapper(model):
+            record_parameter_ndims(model)
+        return super()._wrap_model(model)
 
 
 @OPTIM_WRAPPERS.register_module()
