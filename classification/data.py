@@ -6,8 +6,9 @@ Samples are ``dict(inputs=CHW float tensor, data_samples=label)``; configs colla
 ``default_collate`` into a batch tensor and a label tensor.
 
 Images are decoded by PIL (``decoder='pil'``), or as the published training set read them
-(``decoder='cv2'``: OpenCV's colour decoding, which applies EXIF orientation and converts CMYK
-and grey files itself, then BGR -> RGB; the published code went through mmcv.imfrombytes)."""
+(``decoder='cv2'``: OpenCV's colour decoding, which converts CMYK and grey files itself, then
+BGR -> RGB; the published code went through mmcv.imfrombytes). Both turn a file by its EXIF
+orientation, as OpenCV does."""
 import os
 
 import cv2
@@ -16,6 +17,8 @@ import torch
 from mmengine.registry import DATASETS
 from PIL import Image
 from timm.data import create_transform
+
+from internimage.models.images import load_upright
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 DECODERS = ('pil', 'cv2')
@@ -31,8 +34,7 @@ def read_image_file(path, decoder='pil'):
             if bgr is None:
                 raise ValueError('OpenCV cannot decode it')
             return Image.fromarray(np.ascontiguousarray(bgr[:, :, ::-1]))
-        with Image.open(path) as image:
-            return image.convert('RGB')
+        return load_upright(path).convert('RGB')
     except (OSError, ValueError) as error:
         raise OSError(f'cannot read image {path}: {error}') from error
 

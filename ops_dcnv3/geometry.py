@@ -19,12 +19,17 @@ TENSOR_ARGS = ('input', 'offset', 'mask')
 FLAT_ARGS = ('kernel_h', 'kernel_w', 'stride_h', 'stride_w', 'pad_h', 'pad_w', 'dilation_h',
              'dilation_w', 'group', 'group_channels', 'offset_scale', 'im2col_step',
              'remove_center')
-# The values that must be integers, and of them those that must be at least 1, checked in this
-# order so that an error names the first bad one.
+# The values that must be integers, checked in this order so that an error names the first bad
+# one; all but the pads must be at least 1.
 _INTEGERS = ('kernel_h', 'kernel_w', 'stride_h', 'stride_w', 'pad_h', 'pad_w', 'dilation_h',
              'dilation_w', 'group', 'group_channels', 'im2col_step')
-_POSITIVE = tuple(name for name in _INTEGERS if not name.startswith('pad'))
 _PAIRS = ('kernel', 'stride', 'pad', 'dilation')
+# The largest integer value: the published TensorRT plugin stores them as int32, and below it the
+# C++ geometry (csrc/dcnv3.cpp, which checks the same bounds) computes its products of two of
+# them in int64 without wrapping around.
+MAX_INTEGER = 2**31 - 1
+# The largest tensor dimension: group*points*2, the offset's last dimension, must be one.
+MAX_DIMENSION = 2**63 - 1
 
 
 def is_integer(value):
@@ -43,12 +48,14 @@ def _check_values(values):
     for name in _INTEGERS:
         if not is_integer(values[name]):
             raise ValueError(f'dcnv3: {name} must be an integer, got {values[name]!r}')
-    for name in _POSITIVE:
-        if values[name] < 1:
-            raise ValueError(f'dcnv3: {name} must be positive, got {values[name]}')
-    for name in ('pad_h', 'pad_w'):
-        if values[name] < 0:
-            raise ValueError(f'dcnv3: {name} (padding) must be non-negative, got {values[name]}')
+    for name in _INTEGERS:
+        value = values[name]
+        if name.startswith('pad') and value < 0:
+            raise ValueError(f'dcnv3: {name} (padding) must be non-negative, got {value}')
+        if not name.startswith('pad') and value < 1:
+            raise ValueError(f'dcnv3: {name} must be positive, got {value}')
+        if value > MAX_INTEGER:
+            raise ValueError(f'dcnv3: {name} is out of range, got {value} (at most 2**31-1)')
     scale = values['offset_scale']
     if not isinstance(scale, numbers.Real) or isinstance(scale, bool):
         raise ValueError(f'dcnv3: offset_scale must be a real number, got {scale!r}')
@@ -99,6 +106,9 @@ class Geometry:
             set_field(self, name, values[name])
         set_field(self, '_args', tuple(values.values()))
         set_field(self, 'points', kernel_h * kernel_w - (1 if self.remove_center else 0))
+        if self.group * self.points * 2 > MAX_DIMENSION:
+            raise ValueError('dcnv3: group*points*2 (the last dimension of offset) is out of '
+                             f'range, got {self.group}*{self.points}*2 (at most 2**63-1)')
 
     @classmethod
     def from_args(cls, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,

@@ -7,7 +7,7 @@ from mmengine.structures import PixelData
 from mmseg.apis import inference_model, init_model
 from mmseg.visualization import SegLocalVisualizer
 
-from internimage.models.images import read_rgb
+from internimage.models.images import pad_to_aspect_ratio, read_rgb
 
 
 def with_numpy_class_map(result):
@@ -27,15 +27,27 @@ def draw_segmentation(image, result, dataset_meta, out_file, opacity=0.5):
                               draw_gt=False, show=False, out_file=out_file)
 
 
+def crop_segmentation(result, height, width):
+    """``result`` of an image padded by pad_to_aspect_ratio, cut back to the image's ``height``
+    x ``width``."""
+    result.pred_sem_seg = result.pred_sem_seg[:height, :width]
+    result.seg_logits = result.seg_logits[:height, :width]
+    result.set_metainfo(dict(ori_shape=(height, width)))
+    return result
+
+
 def run_image_demo(config, checkpoint, image, out_file, device='cpu', opacity=0.5):
     """Runs the segmentor of ``config`` (a path or a Config) with the weights of ``checkpoint``
     (class names and palette from its meta data) on ``image`` (a file, a PIL image or an RGB
-    array; wide sample types by internimage.models.images), saves the overlay
-    to ``out_file`` and returns the SegDataSample."""
+    array; wide sample types by internimage.models.images; a strip padded to a shape the model
+    takes), saves the overlay to ``out_file`` and returns the SegDataSample."""
     if not 0 < opacity <= 1:
         raise ValueError(f'opacity must be in (0, 1], got {opacity}')
     rgb = read_rgb(image)  # before the model is built: a bad file is named first
     model = init_model(config, checkpoint, device=device)
-    result = inference_model(model, np.ascontiguousarray(rgb[..., ::-1]))  # BGR, as mmcv loads
+    padded = pad_to_aspect_ratio(rgb)
+    result = inference_model(model, np.ascontiguousarray(padded[..., ::-1]))  # BGR, as mmcv
+    if padded is not rgb:
+        result = crop_segmentation(result, *rgb.shape[:2])
     draw_segmentation(rgb, result, model.dataset_meta, out_file, opacity)
     return result

@@ -86,6 +86,31 @@ def check_non_finite(ops, device, dtype=torch.float64):
         assert_same_values(result, ref, TOLERANCE[dtype], name)
 
 
+def check_infinite_pixel(ops, device, dtype):
+    """One infinite pixel, a 1x1 kernel and zero offsets: every sample lies exactly on a pixel,
+    and the infinite one is a corner of weight 0 of the samples of its up, left and up-left
+    neighbours. The op gives there what the reference gives (grid_sample's 0 * inf, NaN), in the
+    output and all three gradients, and the same values elsewhere; only the finite offset
+    gradients may differ, since at a pixel the derivative is one-sided and the reference's
+    normalised grid may take either side."""
+    args = op_args(1, 1, 1, 0, 0, group=1, group_channels=2)
+    x, offset, mask = make_inputs(n=1, height=5, width=5, kernel_h=1, kernel_w=1, pad_h=0,
+                                  pad_w=0, group=1, group_channels=2)
+    x[0, 2, 2] = float('inf')
+    inputs = [t.to(dtype) for t in (x, torch.zeros_like(offset), mask)]
+    grad_output = torch.randn(1, 5, 5, 2, generator=torch.Generator().manual_seed(5),
+                              dtype=torch.float64)
+    expected = reference_results([t.double() for t in inputs], args, grad_output)
+    actual = raw_results(ops, [t.to(device) for t in inputs], args,
+                         grad_output.to(device, dtype))
+    for name, result, ref in zip(RESULTS, actual, expected):
+        if name == 'grad_offset':
+            assert torch.equal(result.isfinite().cpu(), ref.isfinite()), name
+        else:
+            assert_same_values(result, ref, TOLERANCE[dtype], name)
+    assert expected[0][0, 1:3, 1:3, 0].isnan().tolist() == [[True, True], [True, False]]
+
+
 def case_inputs(case, dtype):
     """The inputs and op arguments of one case of dcnv3_cases.CASES in dtype."""
     shapes, args = case_kwargs(case)

@@ -181,6 +181,85 @@ def test_unsafe_content_is_refused_as_unsafe_not_as_damaged(tmp_path):
         read_checkpoint(plain)
 
 
+def text(value):
+    """A pickle BINUNICODE push of the string ``value``."""
+    data = value.encode()
+    return b'X' + struct.pack('<I', len(data)) + data
+
+
+def pickled_call(function, *arguments):
+    """Pickle opcodes that call ``function`` (opcodes) with ``arguments`` (opcodes): a REDUCE."""
+    return function + b'(' + b''.join(arguments) + b'tR'
+
+
+def getattr_gadget(marker):
+    """Hand-written pickle opcodes (protocol 2, which torch's unpickler reads) that, unpickled
+    with ``builtins.getattr`` allowed, reach ``exec`` from an allowed function's ``__globals__``
+    and create ``marker``: getattr(getattr(getattr(_rebuild_tensor_v2, '__globals__'),
+    'get')('__builtins__'), 'get')('exec')(code). Never unpickled here outside the loader."""
+    def attribute(owner, name):
+        return pickled_call(b'cbuiltins\ngetattr\n', owner, text(name))
+    rebuild = b'ctorch._utils\n_rebuild_tensor_v2\n'
+    builtins_dict = pickled_call(attribute(attribute(rebuild, '__globals__'), 'get'),
+                                 text('__builtins__'))
+    run = pickled_call(attribute(builtins_dict, 'get'), text('exec'))
+    return pickled_call(run, text(f"open({str(marker)!r}, 'w').close()"))
+
+
+def with_data_pickle(path, data):
+    """Replaces the pickle (``data.pkl``) of the torch zip checkpoint at ``path`` by ``data``."""
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, 'w') as archive:
+        for info, content in members:
+            archive.writestr(info, data if info.filename.endswith('/data.pkl') else content)
+
+
+def test_getattr_gadget_is_refused_as_code_naming_getattr_and_runs_nothing(tmp_path):
+    marker = tmp_path / 'code_ran'
+    gadget = (b'\x80\x02}(' + text('state_dict') + b'}' + text('meta') + getattr_gadget(marker)
+              + b'u.')
+    path = tmp_path / 'gadget.pth'
+    torch.save({'state_dict': {}}, path)
+    with_data_pickle(path, gadget)
+    expected = (f'refused to load checkpoint {path}: it holds objects that weights-only loading '
+                'does not allow (Unsupported global: GLOBAL builtins.getattr ')
+    with pytest.raises(UnsafeCheckpointError) as refused:
+        read_checkpoint(path)
+    message = str(refused.value)
+    assert message.startswith(expected) and "'__globals__'" in message, message
+    assert 'could run arbitrary code' in message
+    work = tmp_path / 'work'
+    with pytest.raises(SystemExit) as refused:
+        load_tool('test').main([str(DEMO_CONFIG), str(path), '--work-dir', str(work)])
+    assert str(refused.value.code).startswith(expected), refused.value.code
+    assert 'damaged' not in str(refused.value.code)
+    assert not marker.exists() and not work.exists()
+
+
+@pytest.mark.parametrize('protocol', [4, 5])
+def test_protocol_4_and_5_checkpoints_are_refused_for_their_format_not_as_code(protocol, tmp_path):
+    path = tmp_path / f'protocol{protocol}.pth'
+    torch.save({'state_dict': {'weight': torch.ones(2, 3)}}, path, pickle_protocol=protocol)
+    # torch's weights-only unpickler reads protocol 2 and 3 only (pytorch/pytorch#118092)
+    with pytest.warns(UserWarning, match=f'pickle protocol {protocol}'), \
+            pytest.raises(pickle.UnpicklingError, match='Unsupported operand 149'):
+        torch.load(path, weights_only=True)
+    expected = (f'refused to load checkpoint {path}: it is pickled with opcode FRAME (0x95) of '
+                'pickle protocol 4, which ')
+    with pytest.warns(UserWarning, match=f'pickle protocol {protocol}'), \
+            pytest.raises(UnsafeCheckpointError) as refused:
+        read_checkpoint(path)
+    assert str(refused.value).startswith(expected), refused.value
+    assert 'arbitrary code' not in str(refused.value)
+    work = tmp_path / 'work'
+    with pytest.warns(UserWarning, match=f'pickle protocol {protocol}'), \
+            pytest.raises(SystemExit) as refused:
+        load_tool('test').main([str(DEMO_CONFIG), str(path), '--work-dir', str(work)])
+    assert str(refused.value.code).startswith(expected), refused.value.code
+    assert 'arbitrary code' not in str(refused.value.code) and not work.exists()
+
+
 def test_resume_from_weights_alone_says_what_is_missing(good, tmp_path):
     with pytest.raises(SystemExit) as refused:
         load_tool('train').apply_resume(Config({'work_dir': str(tmp_path)}), str(good))

@@ -4,6 +4,8 @@ they go; an entry the runner reads at the top level) is refused with the closest
 malformed options and a non-positive --throughput are argument errors, and valid overrides
 (lists, _delete_, new top-level entries, hooks by new names) still apply. The launchers are run
 as subprocesses on the demo configs."""
+import re
+
 import pytest
 
 from internimage.engine import UsageError
@@ -120,14 +122,47 @@ def test_every_typed_entry_of_the_demo_configs_takes_the_keys_it_has(config):
     assert refused == []
 
 
-def test_train_refuses_a_misspelt_hook_option_before_training(tmp_path):
+@pytest.mark.parametrize('option, message', [
+    ('default_hooks.checkpoint.intervall=1', "--cfg-options default_hooks.checkpoint.intervall: "
+     "CheckpointHook takes no parameter 'intervall' (did you mean 'interval'?)"),
+    ('train_cfg.max_epochs=-1', '--cfg-options train_cfg.max_epochs: must be an integer >= 1, '
+     'got -1'),
+    ('train_cfg.max_epochs=abc', "--cfg-options train_cfg.max_epochs: expects a number (the "
+     "config has 50), got 'abc'"),
+    ('default_hooks.checkpoint.interval=abc', '--cfg-options default_hooks.checkpoint.interval: '
+     "expects a number")])
+def test_train_refuses_a_wrong_option_before_training(tmp_path, option, message):
     work = tmp_path / 'work'
-    result = run_tool('train.py', CLASSIFICATION, '--work-dir', work, '--cfg-options',
-                      'default_hooks.checkpoint.intervall=1')
+    result = run_tool('train.py', CLASSIFICATION, '--work-dir', work, '--cfg-options', option)
     assert result.returncode != 0
-    assert ("--cfg-options default_hooks.checkpoint.intervall: CheckpointHook takes no "
-            "parameter 'intervall' (did you mean 'interval'?)") in result.stderr
+    assert message in result.stderr
     assert 'Traceback' not in result.stderr and not work.exists()
+
+
+@pytest.mark.parametrize('config, options, message', [
+    (CLASSIFICATION, {'train_dataloader.batch_size': 0}, 'must be an integer >= 1, got 0'),
+    (CLASSIFICATION, {'train_dataloader.num_workers': -1}, 'must be an integer >= 0, got -1'),
+    (DETECTION, {'model.data_preprocessor.bgr_to_rgb': 'yes'},
+     "expects true or false (the config has True), got 'yes'"),
+    # the model's untyped sub-dicts: keys mmdet/mmseg read without checking
+    (DETECTION, {'model.test_cfg.rcnn.max_per_imgg': 1},
+     "model.test_cfg.rcnn has no entry 'max_per_imgg' (did you mean 'max_per_img'?)"),
+    (UPERNET, {'model.test_cfg.mode': 'slide', 'model.test_cfg.crop_size': (64, 64)},
+     "model.test_cfg has no entry 'crop_size'")])
+def test_wrong_values_and_unread_model_keys_are_refused(config, options, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        load_config(config, options)
+
+
+def test_values_of_the_right_kind_and_replaced_model_dicts_apply():
+    cfg = load_config(CLASSIFICATION, {'default_hooks.checkpoint.interval': -1,  # never
+                                       'optim_wrapper.optimizer.lr': 1,  # an int for a float
+                                       'train_cfg.max_epochs': 3})
+    assert cfg.default_hooks.checkpoint.interval == -1 and cfg.train_cfg.max_epochs == 3
+    slide = {'model.test_cfg._delete_': True, 'model.test_cfg.mode': 'slide',
+             'model.test_cfg.crop_size': (64, 64), 'model.test_cfg.stride': (32, 32)}
+    assert load_config(UPERNET, slide).model.test_cfg == dict(
+        mode='slide', crop_size=(64, 64), stride=(32, 32))
 
 
 @pytest.mark.parametrize('option, message', [

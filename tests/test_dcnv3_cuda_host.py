@@ -11,8 +11,8 @@ import torch
 import ops_dcnv3
 from cuda_host import host_ops
 from dcnv3_cases import CASE_IDS, CASES, make_inputs, op_args
-from dcnv3_kernel_checks import (RESULTS, check_case, check_large_group_channels, check_non_finite,
-                                 raw_results)
+from dcnv3_kernel_checks import (RESULTS, check_case, check_infinite_pixel,
+                                 check_large_group_channels, check_non_finite, raw_results)
 
 pytestmark = pytest.mark.skipif(not ops_dcnv3.EXTENSION_AVAILABLE,
                                 reason='the compiled extension (the CPU kernel) is not built')
@@ -65,6 +65,11 @@ def test_grid_stride_loops_give_the_same_results_on_a_small_grid(host, monkeypat
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
 def test_host_cuda_kernels_non_finite_offsets_and_masks(host, dtype):
     check_non_finite(host, 'cpu', dtype)
+
+
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32, torch.float16, torch.bfloat16])
+def test_host_cuda_kernels_infinite_pixel(host, dtype):
+    check_infinite_pixel(host, 'cpu', dtype)
 
 
 def test_host_cuda_backward_is_refused_under_deterministic_algorithms(host):

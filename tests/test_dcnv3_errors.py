@@ -9,7 +9,7 @@ import torch
 import ops_dcnv3
 from dcnv3_cases import make_inputs, op_args
 from ops_dcnv3 import Geometry, dcnv3, dcnv3_reference
-from ops_dcnv3.geometry import TENSOR_ARGS
+from ops_dcnv3.geometry import FLAT_ARGS, TENSOR_ARGS
 
 PATHS = [dcnv3, dcnv3_reference]
 if ops_dcnv3.EXTENSION_AVAILABLE:
@@ -70,6 +70,68 @@ def test_device_mismatch(path):
     x, offset, mask = good()
     with pytest.raises((ValueError, RuntimeError), match='device|cuda|cpu'):
         path(x, offset.cuda(), mask, *op_args())
+
+
+def with_args(**values):
+    """op_args() with some flat arguments replaced by name."""
+    return tuple({**dict(zip(FLAT_ARGS, op_args())), **values}.values())
+
+
+# Values past 2**31-1 once wrapped around in the C++ products of the geometry, and the messages
+# showed the wrapped shapes (pad 2**62: an output of 0 rows; group 2**63-1: -4 channels).
+HUGE = {'pad_h': 2**62, 'pad_w': 2**31, 'kernel_h': 2**31, 'kernel_w': 2**63 - 1,
+        'stride_h': 2**40, 'stride_w': 2**63 - 1, 'dilation_h': 2**62, 'dilation_w': 2**31,
+        'group': 2**63 - 1, 'group_channels': 2**31, 'im2col_step': 2**32}
+
+
+@pytest.mark.parametrize('path', PATHS, ids=PATH_IDS)
+@pytest.mark.parametrize('name, value', HUGE.items(), ids=HUGE.keys())
+def test_huge_integer_arguments_are_refused_by_name(path, name, value):
+    with pytest.raises((ValueError, RuntimeError),
+                       match=rf'dcnv3: {name} is out of range, got {value} \(at most 2\*\*31-1\)'):
+        path(*good(), *with_args(**{name: value}))
+
+
+@pytest.mark.parametrize('path', PATHS, ids=PATH_IDS)
+def test_offset_channels_past_int64_are_refused(path):
+    """Every value below 2**31, but group*kernel_h*kernel_w*2 past 2**63-1."""
+    big = 2**31 - 1
+    with pytest.raises((ValueError, RuntimeError),
+                       match=rf'group\*points\*2 .* is out of range, got 2\*{big * big}\*2'):
+        path(*good(), *with_args(kernel_h=big, kernel_w=big, group=2))
+
+
+@pytest.mark.parametrize('path', PATHS, ids=PATH_IDS)
+def test_largest_integer_arguments_still_run(path):
+    """2**31-1 is taken: as stride and im2col_step (a 1x1 output), and as dilation with the
+    padding that keeps the size, where only the centre of the 3x3 kernel lands in the image."""
+    big = 2**31 - 1
+    x, _, _ = make_inputs(n=2, height=5, width=6, group=2, group_channels=3)
+    mask = torch.rand(2, 5, 6, 2, 9, dtype=x.dtype)
+    out = path(x, x.new_zeros(2, 5, 6, 36), mask.reshape(2, 5, 6, 18),
+               *with_args(pad_h=big, pad_w=big, dilation_h=big, dilation_w=big, group=2,
+                          group_channels=3, im2col_step=big))
+    centre = mask[..., 4, None].expand(2, 5, 6, 2, 3).reshape(2, 5, 6, 6)
+    torch.testing.assert_close(out, x * centre)
+    x, offset, mask = (t[:, :1, :1] for t in make_inputs())
+    out = path(x, offset, mask, *with_args(stride_h=big, stride_w=big))
+    torch.testing.assert_close(out, dcnv3_reference(x, offset, mask, *op_args()))
+
+
+@pytest.mark.skipif(not ops_dcnv3.EXTENSION_AVAILABLE, reason='compiled extension not built')
+@pytest.mark.parametrize('position', range(4), ids=(*TENSOR_ARGS, 'grad_output'))
+def test_raw_ops_name_a_none_tensor(position):
+    """None reaches the C++ op as an undefined tensor, which once read as 'got 1-D' or 'tensor
+    does not have a device'."""
+    x, offset, mask = good()
+    inputs = [x, offset, mask, torch.ones_like(x)]
+    inputs[position] = None
+    name = (*TENSOR_ARGS, 'grad_output')[position]
+    with pytest.raises(RuntimeError, match=f'dcnv3: {name} must be a torch.Tensor, got None'):
+        torch.ops.ops_dcnv3.dcnv3_backward(*inputs, *op_args())
+    if position < 3:
+        with pytest.raises(RuntimeError, match=f'dcnv3: {name} must be a torch.Tensor, got None'):
+            torch.ops.ops_dcnv3.dcnv3(*inputs[:3], *op_args())
 
 
 def test_backward_op_checks_grad_output():

@@ -7,7 +7,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 import ops_dcnv3
 from dcnv3_cases import CASE_IDS, CASES, case_kwargs, make_inputs, op_args
-from dcnv3_kernel_checks import check_non_finite
+from dcnv3_kernel_checks import check_infinite_pixel, check_non_finite
 from ops_dcnv3 import dcnv3, dcnv3_reference
 
 pytestmark = pytest.mark.skipif(not ops_dcnv3.EXTENSION_AVAILABLE,
@@ -166,6 +166,11 @@ def test_nan_and_inf_offsets_and_masks_propagate_like_the_reference(dtype):
     all three gradients at exactly the reference's places (an inf mask times a sample is inf,
     not NaN; at a NaN offset the mask gradient is NaN), and the finite values agree."""
     check_non_finite(torch.ops.ops_dcnv3, 'cpu', dtype)
+
+
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32, torch.float16, torch.bfloat16])
+def test_infinite_pixel_on_zero_weight_corners_like_the_reference(dtype):
+    check_infinite_pixel(torch.ops.ops_dcnv3, 'cpu', dtype)
 
 
 def test_zero_size_batch():

@@ -3,22 +3,26 @@ values scaled by 65535, 32-bit integers by 2**31 - 1, floats in [0, 1] by 255; n
 out-of-range values, 64-bit integers, empty images and damaged files are refused with the
 image's name. Checked on real files written by cv2 and PIL, through the Predictor, the
 detection and segmentation image demos and tools/image_demo.py (a subprocess), 1x1 images
-included."""
+included. Files are turned by their EXIF orientation as mmcv.imread (the data sets' loader) turns
+them, on every reading path; the image demos take strips such as 10000x10."""
+import importlib
 import re
 from pathlib import Path
 
 import cv2
+import mmcv
 import numpy as np
 import pytest
 import torch
 from mmengine.registry import init_default_scope
 from PIL import Image
 
+from classification.data import ImageClassificationDataset
 from classification.inference import Predictor
 from classification.visualization import captioned_grid
 from internimage.models import create_classifier
-from internimage.models.images import read_rgb
-from tool_scripts import run_tool
+from internimage.models.images import pad_to_aspect_ratio, read_rgb
+from tool_scripts import load_tool, run_tool
 
 # 8-bit values 0..255 and the 16-bit values that stand for them exactly (k * 257)
 LEVELS = np.arange(256, dtype=np.uint8).reshape(16, 16)
@@ -203,3 +207,107 @@ def test_segmentation_demo_draws_a_16_bit_image_as_its_8_bit_twin(tmp_path, segm
     with pytest.raises(ValueError, match='float images must lie in'):
         run_image_demo(*segmentation_demo, np.full((8, 8, 3), 3.0), str(tmp_path / 'x.png'))
     assert not (tmp_path / 'x.png').exists()
+
+
+# ------------------------------------------------------------------ EXIF orientation
+
+# A 24x40 picture that every turn or flip changes: red grows to the right, green downwards
+PATTERN = np.stack(np.broadcast_arrays(np.linspace(0, 255, 40)[None, :],
+                                       np.linspace(0, 255, 24)[:, None], 128), axis=2,
+                   dtype=np.uint8, casting='unsafe')
+ORIENTATION = 0x0112  # the EXIF tag
+
+
+def phone_photo(path, orientation):
+    """A JPEG of PATTERN as a camera stores it: pixels as the sensor saw them, with the EXIF
+    ``orientation`` that tells viewers how to turn them; the path and mmcv.imread's RGB array of
+    it (the detection and segmentation data sets' loader: OpenCV turns it)."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    Image.fromarray(PATTERN).save(path, exif=exif)
+    loaded = mmcv.imread(str(path), channel_order='rgb')
+    assert loaded.shape == ((40, 24, 3) if orientation in (6, 8) else (24, 40, 3))
+    with Image.open(path) as unturned:  # the tag matters: ignoring it gives another picture
+        assert not np.array_equal(np.asarray(unturned.convert('RGB')), loaded)
+    return str(path), loaded
+
+
+@pytest.mark.parametrize('orientation', [3, 6])
+def test_predictor_and_image_demo_see_a_photo_turned_as_the_data_sets_load_it(
+        tmp_path, predictor, orientation):
+    path, loaded = phone_photo(tmp_path / 'photo.jpg', orientation)
+    np.testing.assert_array_equal(read_rgb(path), loaded)
+    np.testing.assert_array_equal(load_tool('image_demo').read_image_or_exit(path), loaded)
+    torch.testing.assert_close(predictor.preprocess(path), predictor.preprocess(loaded),
+                               rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('decoder', ['pil', 'cv2'])
+@pytest.mark.parametrize('orientation', [3, 6])
+def test_classification_data_sets_turn_a_photo_as_mmcv_does(tmp_path, decoder, orientation):
+    (tmp_path / 'train' / 'cat').mkdir(parents=True)
+    _, loaded = phone_photo(tmp_path / 'train' / 'cat' / 'photo.jpg', orientation)
+    dataset = ImageClassificationDataset(str(tmp_path), 'train', decoder=decoder, test_mode=True,
+                                         transform=dict(input_size=24, crop_pct=1.0))
+    assert torch.equal(dataset[0]['inputs'], dataset.transform(Image.fromarray(loaded)))
+
+
+@pytest.mark.parametrize('orientation', [3, 6])
+@pytest.mark.parametrize('task', ['segmentation', 'detection'])
+def test_image_demos_draw_a_photo_turned_as_the_data_sets_load_it(tmp_path, task, orientation,
+                                                                  request):
+    """The demo of a file predicts and draws what it does for mmcv.imread's array of it."""
+    run_image_demo = importlib.import_module(f'{task}.visualize').run_image_demo
+    demo = request.getfixturevalue(f'{task}_demo')
+    path, loaded = phone_photo(tmp_path / 'photo.jpg', orientation)
+    results = [run_image_demo(*demo, image, str(tmp_path / f'{name}.png'))
+               for name, image in (('file', path), ('array', loaded))]
+    assert results[0].ori_shape == loaded.shape[:2]
+    field = 'pred_sem_seg' if task == 'segmentation' else 'pred_instances'
+    for key, value in results[1].get(field).items():
+        assert torch.equal(results[0].get(field).get(key), value), key
+    assert np.array_equal(cv2.imread(str(tmp_path / 'file.png')),
+                          cv2.imread(str(tmp_path / 'array.png')))
+
+
+# ------------------------------------------------------------------ extreme aspect ratios
+
+@pytest.mark.parametrize('shape', [(10, 10000), (10000, 10)])
+@pytest.mark.parametrize('task', ['segmentation', 'detection'])
+def test_image_demo_tool_draws_a_strip(tmp_path, task, shape, request):
+    """A keep-ratio resize to the demo configs' 128 or 160 pixels would make the short side 0
+    pixels (cv2: inv_scale_x > 0); the demo draws the whole strip instead."""
+    strip = np.random.default_rng(2).integers(0, 256, (*shape, 3), np.uint8)
+    cv2.imwrite(str(tmp_path / 'strip.png'), strip)
+    out_file = tmp_path / 'picture.png'
+    result = run_image_demo_tool(tmp_path / 'strip.png', request.getfixturevalue(f'{task}_demo'),
+                                 out_file)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert cv2.imread(str(out_file)).shape == (*shape, 3)
+
+
+def test_strips_are_padded_with_black_to_at_most_16_to_1_and_other_images_kept():
+    square = np.full((300, 200, 3), 7, np.uint8)
+    assert pad_to_aspect_ratio(square) is square
+    strip = np.full((10, 10000), 7, np.uint16)
+    padded = pad_to_aspect_ratio(strip)
+    assert padded.shape == (625, 10000) and padded.dtype == np.uint16
+    assert (padded[:10] == 7).all() and not padded[10:].any()
+    assert pad_to_aspect_ratio(strip.T).shape == (10000, 625)
+
+
+@pytest.mark.parametrize('task', ['segmentation', 'detection'])
+def test_image_demo_results_of_a_strip_lie_on_the_strip(tmp_path, task, request):
+    run_image_demo = importlib.import_module(f'{task}.visualize').run_image_demo
+    strip = np.random.default_rng(3).integers(0, 256, (10, 10000, 3), np.uint8)
+    result = run_image_demo(*request.getfixturevalue(f'{task}_demo'), strip,
+                            str(tmp_path / 'picture.png'), **({} if task == 'segmentation'
+                                                              else dict(score_thr=0)))
+    assert result.ori_shape == (10, 10000)
+    if task == 'segmentation':
+        assert result.pred_sem_seg.shape == result.seg_logits.shape == (10, 10000)
+    else:
+        boxes = result.pred_instances.bboxes
+        assert len(boxes) and result.pred_instances.masks.shape[1:] == (10, 10000)
+        assert (boxes >= 0).all() and (boxes[:, 0::2] <= 10000).all()
+        assert (boxes[:, 1::2] <= 10).all() and (boxes[:, 2:] > boxes[:, :2]).all()

@@ -5,7 +5,8 @@ and masks drawn by mmdet's visualizer, or mmseg's colour overlay):
                                [--score-thr 0.3]
 
 The task is the config's ``default_scope``. The image is decoded as the Predictor does
-(internimage.models.images: 16-bit, 32-bit and float images scaled to 8 bits)."""
+(internimage.models.images: turned by its EXIF orientation; 16-bit, 32-bit and float images
+scaled to 8 bits); a strip such as 10000x10 is padded to a shape the model takes."""
 import argparse
 import inspect
 import os

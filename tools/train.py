@@ -5,7 +5,9 @@
                           [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm]
 
 The config names its task through ``default_scope`` and loads our code through
-``custom_imports``; this script only applies the command line and starts mmengine's runner."""
+``custom_imports``; this script applies the command line, checks the ``load_from`` checkpoint
+(a published release is converted in memory; one of which nothing fits the model is refused)
+and starts mmengine's runner."""
 import argparse
 import os
 
@@ -15,6 +17,7 @@ from internimage.engine.atomic_checkpoints import resume_problem
 from internimage.engine.launch import (add_common_arguments, build_runner,
                                        exits_on_usage_error, launcher_config,
                                        process_group_closed_on_exit)
+from internimage.engine.released import start_from
 
 
 def parse_args(argv=None):
@@ -81,6 +84,7 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = launcher_config(args)
     apply_resume(cfg, args.resume)
+    start_from(cfg)
     if args.amp:
         apply_amp(cfg, args.amp)
     with process_group_closed_on_exit():

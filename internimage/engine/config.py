@@ -5,7 +5,10 @@ mmengine adds any ``--cfg-options`` key it is given, so a typo (``intervall=1``)
 or fails only where the value is used, after a whole epoch. Here every key that is not already
 in the config must be a parameter of what takes it: a top-level entry one the runner reads, a
 key of a dict with a ``type`` a parameter of that type's constructor (found in the config's
-registry scope), a key of a dict without one a key it already has."""
+registry scope), a key of a dict without one a key it already has (the model's ``train_cfg`` /
+``test_cfg`` included, which mmdet and mmseg read without checking). A value must be of the
+kind the config's own is (a number for a number, true/false for a flag), and the lengths and
+intervals of a run positive: ``max_epochs=-1`` would train nothing and exit as a success."""
 import ast
 import builtins
 import difflib
@@ -42,6 +45,10 @@ DEFAULT_TARGETS = {
     'auto_scale_lr': ('enable', 'base_batch_size')}
 # Dicts whose keys are names the config chooses (hooks by name, parameter-name patterns).
 OPEN_DICTS = ('default_hooks', 'custom_keys', 'metainfo')
+# Settings that must be positive integers (the last key of the path), and those that may be 0
+# (a hook's ``interval`` may be -1: never).
+POSITIVE = ('max_epochs', 'max_iters', 'val_interval', 'batch_size')
+NON_NEGATIVE = ('num_workers',)
 # Constructors that take no keyword arguments although their signatures say **kwargs.
 NO_KEYWORDS = (object.__init__, torch.nn.Module.__init__)
 ABSENT = object()  # an entry the config does not have
@@ -212,8 +219,10 @@ def valid_keys(path, existing, target, scope, typed_above):
         return set(target)
     if target is not None:
         return type_keys(target, scope, RUNNER_KEYS.get(path, ()))
-    if not existing or typed_above or path.split('.')[-1] in OPEN_DICTS:
+    if not existing or path.split('.')[-1] in OPEN_DICTS:
         return None
+    if typed_above and not path.startswith('model.'):
+        return None  # a parameter value of a typed dict: what reads it cannot be seen here
     return set(existing)
 
 
@@ -221,6 +230,30 @@ def unknown_key_problem(path, key, target):
     if target is None or isinstance(target, tuple):
         return f"{path} has no entry '{key}'"
     return f"{getattr(target, '__name__', target)} takes no parameter '{key}'"
+
+
+def kind(value):
+    """What a --cfg-options value must stay: 'a flag', 'a number', or None (anything)."""
+    if isinstance(value, bool):
+        return 'true or false'
+    if isinstance(value, (int, float)):
+        return 'a number'
+    return None
+
+
+def check_value(key, existing, value):
+    """Refuses a value of another kind than the config's (``max_epochs=abc``) and a
+    non-positive length or interval of the run (``max_epochs=-1``)."""
+    expected = kind(existing) if existing is not ABSENT else None
+    if expected is not None and kind(value) != expected and \
+            not (expected == 'a number' and kind(value) == 'a number'):
+        refuse(key, f'expects {expected} (the config has {existing!r}), got {value!r}')
+    name = key.split('.')[-1]
+    if name in POSITIVE + NON_NEGATIVE and isinstance(value, (int, float)) and \
+            not isinstance(value, bool):
+        lowest = 1 if name in POSITIVE else 0
+        if value < lowest or value != int(value):
+            refuse(key, f"must be an integer >= {lowest}, got {value!r}")
 
 
 def check_list(node, overrides, path, scope, typed_above):
@@ -259,6 +292,8 @@ def check_entries(node, overrides, path, scope, typed_above=False):
     for key, value in overrides.items():
         if isinstance(value, dict):
             check_entries(existing.get(key, ABSENT), value, f'{path}.{key}', scope, typed_above)
+        else:
+            check_value(f'{path}.{key}', existing.get(key, ABSENT), value)
 
 
 def nested(options):
@@ -285,6 +320,8 @@ def check_overrides(cfg, options):
     for key, value in tree.items():
         if isinstance(value, dict):
             check_entries(cfg.get(key, ABSENT), value, key, scope)
+        else:
+            check_value(key, cfg.get(key, ABSENT), value)
 
 
 def load_config(path, cfg_options=None):

@@ -1,14 +1,26 @@
 """A released checkpoint as a checkpoint of our model for a config: the one conversion that
-``tools/convert_checkpoint.py --config`` writes and ``tools/test.py`` applies in memory. The
-layout comes from the config's task (``Task.released_layout``); the target names and shapes from
-the config's model built on the meta device, so no second copy of the weights is made."""
+``tools/convert_checkpoint.py --config`` writes, ``tools/test.py`` applies in memory and
+``tools/train.py`` applies to ``load_from`` (``start_from``). The layout comes from the config's
+task (``Task.released_layout``); the target names and shapes from the config's model built on
+the meta device, so no second copy of the weights is made."""
+import copy
+
 import torch
 from mmengine.registry import DefaultScope, MODELS
+from mmengine.runner.checkpoint import CheckpointLoader
 
-from internimage.models.checkpoint import released_state_dict
-from internimage.models.conversion import convert_state_dict, shapes_of
+from internimage.models.checkpoint import fit_report, released_state_dict
+from internimage.models.conversion import ConversionError, convert_state_dict, rename, shapes_of
 
+from .errors import UsageError
+from .launch import read_tool_checkpoint, require_checkpoint
 from .tasks import task_of
+
+# mmengine reads `load_from` through its CheckpointLoader; a release converted in memory is
+# served under this prefix (registered when first used), so that the runner's own load and its
+# after_load_checkpoint hooks (EMA) take it.
+IN_MEMORY = 'converted-in-memory:'
+_converted = {}
 
 
 def model_shapes(cfg):
@@ -16,7 +28,7 @@ def model_shapes(cfg):
     device, in the config's scope)."""
     scope = cfg.get('default_scope') or 'mmengine'
     with DefaultScope.overwrite_default_scope(scope), torch.device('meta'):
-        model = MODELS.build(cfg.model)
+        model = MODELS.build(copy.deepcopy(cfg.model))  # mmdet's DETRs edit the dict they get
     return shapes_of(model.state_dict())
 
 
@@ -37,3 +49,54 @@ def weights_for(cfg, checkpoint):
     if names == set(shapes):
         return None, None
     return convert_released(cfg, checkpoint, shapes=shapes)
+
+
+def _serve_converted(filename, map_location=None):
+    return _converted[filename[len(IN_MEMORY):]]
+
+
+def _fitting(report, state_dict):
+    """How many entries of ``state_dict`` load into the model (LoadReport ``report``)."""
+    return len(state_dict) - len(report.unexpected) - len(report.mismatched) - len(report.ignored)
+
+
+def start_from(cfg):
+    """Makes the training run of ``cfg`` start from what its ``load_from`` holds for the model,
+    or refuses it before anything is built. The checkpoint is read as ours (entries named as
+    the model's: mmengine loads what fits) and as a published release renamed by the task's
+    layout (as tools/test.py converts it); the reading under which more entries fit is used,
+    a converted one served to the runner from memory. Entries that do not fit (a head with
+    other classes: the published fine-tunes start so) are reported. A checkpoint of which no
+    entry fits is refused: mmengine would log missing keys and train from random weights."""
+    path = cfg.get('load_from')
+    if not path or cfg.get('resume'):
+        return
+    checkpoint = read_tool_checkpoint(require_checkpoint(path), mmap=True)
+    shapes = model_shapes(cfg)
+    readings, problem = [], None
+    ours = checkpoint.get('state_dict') if isinstance(checkpoint, dict) else None
+    if isinstance(ours, dict):
+        readings.append((ours, 'a checkpoint of this model', False))
+    try:
+        released = released_state_dict(checkpoint)
+        layout = task_of(cfg).released_layout(cfg.model, list(released))
+        readings.append((rename(layout, released)[0],
+                         f'a released checkpoint, converted in memory ({layout.name})', True))
+    except (ConversionError, KeyError, TypeError, ValueError) as error:
+        problem = error
+    scored = [(_fitting(fit_report(shapes, state_dict), state_dict), state_dict, how, converted)
+              for state_dict, how, converted in readings]
+    if not scored:
+        raise UsageError(f'load_from {path}: neither a checkpoint of this model nor a release '
+                         f'that converts into it ({problem}); nothing trained')
+    fitting, state_dict, how, converted = max(scored, key=lambda reading: reading[0])
+    report = fit_report(shapes, state_dict)
+    if fitting == 0:
+        raise UsageError(f'load_from {path}: none of its {len(state_dict)} entries fits the '
+                         f'model ({report.describe()}); nothing trained')
+    if converted:
+        CheckpointLoader.register_scheme(IN_MEMORY, _serve_converted, force=True)
+        _converted[path] = dict(state_dict=state_dict)
+        cfg.load_from = IN_MEMORY + path
+    print(f'load_from {path}: {how}; {fitting} of the model\'s {len(shapes)} entries load; '
+          f'{report.describe()}')

@@ -20,6 +20,7 @@ this one function, so none uses a damaged file."""
 import contextlib
 import os
 import pickle
+import pickletools
 import re
 import struct
 import warnings
@@ -43,11 +44,14 @@ def numpy_globals():
 
 def history_buffer_method(owner, name):
     """``getattr`` restricted to what a pickled HistoryBuffer asks for: one of its statistics
-    methods (min, max, mean, current and any registered with ``register_statistics``)."""
+    methods (min, max, mean, current and any registered with ``register_statistics``). Any other
+    lookup is a refused global in torch's words (an UnpicklingError saying ``Unsupported
+    global``), so that it is reported as unsafe content, not as damage."""
     allowed = {'min', 'max', 'current', 'mean', *HistoryBuffer._statistics_methods}
     if owner is not HistoryBuffer or name not in allowed:
-        raise ValueError(f'checkpoint asks for attribute {name!r} of {owner!r}; only '
-                         'HistoryBuffer statistics methods are allowed in weights-only loading')
+        raise pickle.UnpicklingError(
+            f'Unsupported global: GLOBAL builtins.getattr for attribute {name!r} of {owner!r}; '
+            'only HistoryBuffer statistics methods are allowed in weights-only loading')
     return getattr(HistoryBuffer, name)
 
 
@@ -76,7 +80,8 @@ def allowed_for_this_load(safe_globals):
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
-    """A checkpoint whose unpickling could run code (or needs types we do not allow)."""
+    """A checkpoint that weights-only loading refuses: its unpickling could run code (or needs
+    types we do not allow), or it is pickled with opcodes torch's weights-only unpickler lacks."""
 
 
 class DamagedCheckpointError(ValueError):
@@ -91,8 +96,11 @@ ZIP_MAGIC = b'PK\x03\x04'
 # this pickled number; that format carries no checksums.
 LEGACY_MAGIC = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)
 PICKLE_PROTOCOLS = range(2, pickle.HIGHEST_PROTOCOL + 1)
-# torch's words for a refused global (as opposed to bytes it cannot parse).
+# torch's (and ``history_buffer_method``'s) words for a refused global (as opposed to bytes it
+# cannot parse).
 UNSAFE_GLOBAL = re.compile(r'unsupported GLOBAL|Unsupported global')
+# torch's words for a pickle opcode its weights-only unpickler does not implement.
+UNSUPPORTED_OPCODE = re.compile(r'Unsupported operand (\d+)')
 # torch's words for tensors saved on a device this machine lacks (map_location fixes it).
 DEVICE_ERROR = 'Attempting to deserialize object on'
 # What zipfile and torch's readers raise on truncated or corrupted bytes (measured by feeding
@@ -145,6 +153,26 @@ def refusal(path, error):
         'source, load it once with torch.load(weights_only=False) and save its tensors again.')
 
 
+def unsupported_opcode(error):
+    """The pickle opcode (pickletools' OpcodeInfo) that torch's weights-only unpickler stopped
+    at, or None when ``error`` is not about one or names no pickle opcode."""
+    found = UNSUPPORTED_OPCODE.search(str(error))
+    return pickletools.code2op.get(chr(int(found.group(1)))) if found else None
+
+
+def format_refusal(path, opcode):
+    """The UnsafeCheckpointError for an intact checkpoint pickled with ``opcode``, which torch's
+    weights-only unpickler lacks: it reads protocols 2 and 3, and protocol 4 and 5 files start
+    with FRAME. Loading stopped there, so nothing of the content was checked or run."""
+    return UnsafeCheckpointError(
+        f'refused to load checkpoint {path}: it is pickled with opcode {opcode.name} '
+        f'({ord(opcode.code):#04x}) of pickle protocol {opcode.proto}, which torch\'s '
+        'weights-only unpickler cannot read (torch.save with pickle_protocol=4 or higher '
+        'writes it); it was refused for its format before its content was checked. If you '
+        'trust its source, load it with torch.load(weights_only=False) and torch.save it again '
+        'with the default protocol (2).')
+
+
 def read_damage(path, kind, error):
     """The DamagedCheckpointError for a file whose bytes torch could not read."""
     detail = re.search(r'WeightsUnpickler error: ([^\n]*)', str(error))
@@ -187,13 +215,17 @@ def check_format(path, kind):
 
 def unpickle(path, kind, map_location, mmap):
     """torch.load of a verified file, allowing ``checkpoint_globals``. In an intact zip archive an
-    unpickling failure is content weights-only loading refuses; a legacy file has no checksums,
-    so there it may be damage, and a legacy file that loads does so with a warning."""
+    unpickling failure is content weights-only loading refuses, or a pickle opcode it cannot
+    read; a legacy file has no checksums, so there it may be damage, and a legacy file that
+    loads does so with a warning."""
     try:
         with allowed_for_this_load(checkpoint_globals()):
             checkpoint = torch.load(path, map_location=map_location, weights_only=True,
                                     mmap=mmap and kind == 'zip')
     except pickle.UnpicklingError as error:
+        opcode = unsupported_opcode(error)
+        if kind == 'zip' and opcode is not None:
+            raise format_refusal(path, opcode) from error
         if kind == 'zip' or UNSAFE_GLOBAL.search(str(error)):
             raise refusal(path, error) from error
         raise read_damage(path, kind, error) from error

@@ -3,10 +3,32 @@
 // docs/operator.md, "Registration".
 #include "dcnv3.h"
 
+#include <c10/util/safe_numerics.h>
 #include <torch/library.h>
+
+#include <cstring>
+#include <limits>
+#include <utility>
 
 namespace dcnv3 {
 namespace {
+
+// The bounds of ops_dcnv3/geometry.py (MAX_INTEGER, MAX_DIMENSION), checked in the same order
+// and with the same messages: the geometry's values before any product of them can wrap around.
+constexpr int64_t kMaxInteger = std::numeric_limits<int32_t>::max();
+
+void check_integer(const char* name, int64_t value) {
+  const bool pad = std::strncmp(name, "pad", 3) == 0;
+  TORCH_CHECK(!pad || value >= 0, "dcnv3: ", name, " (padding) must be non-negative, got ", value);
+  TORCH_CHECK(pad || value >= 1, "dcnv3: ", name, " must be positive, got ", value);
+  TORCH_CHECK(value <= kMaxInteger, "dcnv3: ", name, " is out of range, got ", value,
+              " (at most 2**31-1)");
+}
+
+// An undefined tensor is what a None argument of the schema's Tensor type arrives as.
+void check_defined(const at::Tensor& t, const char* name) {
+  TORCH_CHECK(t.defined(), "dcnv3: ", name, " must be a torch.Tensor, got None");
+}
 
 void check_same_layout(const at::Tensor& t, const char* name, const at::Tensor& input,
                        std::initializer_list<int64_t> expected) {
@@ -33,24 +55,33 @@ Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const 
                        int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w,
                        int64_t group, int64_t group_channels, double offset_scale,
                        int64_t im2col_step, bool remove_center) {
+  const std::pair<const char*, int64_t> integers[] = {
+      {"kernel_h", kernel_h},     {"kernel_w", kernel_w},     {"stride_h", stride_h},
+      {"stride_w", stride_w},     {"pad_h", pad_h},           {"pad_w", pad_w},
+      {"dilation_h", dilation_h}, {"dilation_w", dilation_w}, {"group", group},
+      {"group_channels", group_channels}, {"im2col_step", im2col_step}};
+  for (const auto& [name, value] : integers) check_integer(name, value);
+  TORCH_CHECK(!remove_center || (kernel_h == kernel_w && kernel_h % 2 == 1),
+              "dcnv3: remove_center needs a square kernel of odd size, got ", kernel_h, "x",
+              kernel_w);
+  // With every value below 2**31, kernel_h*kernel_w*2 cannot wrap around; group times it can.
+  const int64_t points = kernel_h * kernel_w - (remove_center ? 1 : 0);
+  int64_t offset_channels = 0;
+  TORCH_CHECK(!c10::mul_overflows(group, points * 2, &offset_channels),
+              "dcnv3: group*points*2 (the last dimension of offset) is out of range, got ", group,
+              "*", points, "*2 (at most 2**63-1)");
+  check_defined(input, "input");
+  check_defined(offset, "offset");
+  check_defined(mask, "mask");
   TORCH_CHECK(input.dim() == 4, "dcnv3: input must be 4-D channels-last (N, H, W, C), got ",
               input.dim(), "-D");
   const auto dtype = input.scalar_type();
   TORCH_CHECK(dtype == at::kFloat || dtype == at::kDouble || dtype == at::kBFloat16 ||
                   dtype == at::kHalf,
               "dcnv3: unsupported dtype ", dtype, " (float32, float64, bfloat16, float16)");
-  TORCH_CHECK(kernel_h > 0 && kernel_w > 0 && stride_h > 0 && stride_w > 0 && dilation_h > 0 &&
-                  dilation_w > 0,
-              "dcnv3: kernel, stride and dilation must be positive");
-  TORCH_CHECK(pad_h >= 0 && pad_w >= 0, "dcnv3: padding must be non-negative");
-  TORCH_CHECK(group > 0 && group_channels > 0, "dcnv3: group and group_channels must be positive");
-  TORCH_CHECK(im2col_step > 0, "dcnv3: im2col_step must be positive");
   TORCH_CHECK(input.size(3) == group * group_channels, "dcnv3: input has ", input.size(3),
               " channels in its last dimension, expected group*group_channels = ", group, "*",
               group_channels, " = ", group * group_channels);
-  TORCH_CHECK(!remove_center || (kernel_h == kernel_w && kernel_h % 2 == 1),
-              "dcnv3: remove_center needs a square kernel of odd size, got ", kernel_h, "x",
-              kernel_w);
 
   Geometry g;
   g.batch = input.size(0);
@@ -68,7 +99,7 @@ Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const 
   g.group_channels = group_channels;
   g.offset_scale = offset_scale;
   g.remove_center = remove_center;
-  g.points = kernel_h * kernel_w - (remove_center ? 1 : 0);
+  g.points = points;
   // As torch's convolutions: only the batch may be empty (an empty image would give an output of
   // padding alone, which the reference cannot sample either).
   TORCH_CHECK(g.height_in > 0 && g.width_in > 0, "dcnv3: input of shape ", input.sizes(),
@@ -80,7 +111,7 @@ Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const 
               g.width_in, " is too small for the kernel, padding and dilation (output ",
               g.height_out, "x", g.width_out, ")");
   check_same_layout(offset, "offset", input,
-                    {g.batch, g.height_out, g.width_out, group * g.points * 2});
+                    {g.batch, g.height_out, g.width_out, offset_channels});
   check_same_layout(mask, "mask", input, {g.batch, g.height_out, g.width_out, group * g.points});
   return g;
 }
@@ -114,6 +145,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& input,
                                                         const at::Tensor& grad_output,
                                                         DCNV3_PARAMS) {
   const Geometry g = make_geometry(input, offset, mask, DCNV3_ARGS);
+  check_defined(grad_output, "grad_output");
   check_same_layout(grad_output, "grad_output", input,
                     {g.batch, g.height_out, g.width_out, g.channels()});
   return kernel(input.contiguous(), offset.contiguous(), mask.contiguous(),
