@@ -6,7 +6,7 @@
 # head's sampling_offsets (not the DCNv3 offset/mask projections: dcn_offset_lr_scale would),
 # checkpointed blocks, evaluation and checkpoints every 200 iterations.
 # Start from the Objects365 detector with `load_from` (the published ones are in mmdet 2.x
-# layout: their transformer keys need converting to mmdet 3.x names first).
+# layout: tools/train.py converts their transformer keys to mmdet 3.x names in memory).
 _base_ = './dino_4scale_internimage.py'
 
 model = dict(

@@ -4,7 +4,7 @@
 # (mmdet's voc0712 data), the COCO system's model and optimizer at half its lr (5e-5), 20k
 # iterations, evaluation and checkpoints every 500 (3 kept); mmdet's VOCMetric.
 # As the published code ran: it starts from the released 20-class Objects365 detector
-# (dino_4scale_cbinternimage_h_objects365_20classes.pth, converted), and it trains with the VOC
+# (dino_4scale_cbinternimage_h_objects365_20classes.pth), and it trains with the VOC
 # base pipeline (resize to (1000, 600), flip): the published config set its own (short side
 # 600..1200) on the RepeatDataset wrapper, which mmdet 2 does not pass on to the dataset. Boxes
 # are not filtered by size (mmdet 2's VOC data; mmdet 3's base drops boxes under 32 pixels).

@@ -4,7 +4,7 @@
 # the published --aug-test, ratios 0.5 .. 1.75). The published wide head (1024-d, 200 queries), AdamW lr 1e-5 with layer decay 0.95,
 # gradient clipping at norm 0.1, validation every 2000.
 # Semantic setting (mmseg's Mask2Former); the panoptic one needs panopticapi.
-# COCO-Stuff-164k model to start from (published, mmseg 0.x key names: convert before use):
+# COCO-Stuff-164k model to start from (published layout: tools/train.py converts it in memory):
 # https://huggingface.co/OpenGVLab/InternImage/resolve/main/mask2former_internimage_h_896_80k_cocostuff164k.pth
 _base_ = ['../../_base_/segmentation/mask2former_internimage_h_1024d.py',
           '../../_base_/segmentation/ade20k_896x896.py',
