@@ -144,6 +144,11 @@ def test_train_refuses_a_wrong_option_before_training(tmp_path, option, message)
     (CLASSIFICATION, {'train_dataloader.num_workers': -1}, 'must be an integer >= 0, got -1'),
     (DETECTION, {'model.data_preprocessor.bgr_to_rgb': 'yes'},
      "expects true or false (the config has True), got 'yes'"),
+    # keys the config lacks: the kind of the parameter's default
+    (CLASSIFICATION, {'train_cfg.val_begin': 'abc'},
+     "--cfg-options train_cfg.val_begin: expects a number (its default is 1), got 'abc'"),
+    (DETECTION, {'default_hooks.checkpoint.save_last': 'no'},
+     "expects true or false (its default is True), got 'no'"),
     # the model's untyped sub-dicts: keys mmdet/mmseg read without checking
     (DETECTION, {'model.test_cfg.rcnn.max_per_imgg': 1},
      "model.test_cfg.rcnn has no entry 'max_per_imgg' (did you mean 'max_per_img'?)"),

@@ -185,6 +185,22 @@ def registered(type_name, scope):
     return list({id(target): target for target in found if target is not None}.values())
 
 
+def parameter_defaults(target, scope):
+    """{parameter: default} of the constructor of what ``target`` names (a type name, a class,
+    or the runner's keys as a tuple: none), for the kind check of keys the config lacks."""
+    if isinstance(target, tuple) or target is None:
+        return {}
+    defaults = {}
+    for found in registered(target, scope):
+        try:
+            parameters = inspect.signature(found).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        defaults.update({p.name: p.default for p in parameters
+                         if p.default is not inspect.Parameter.empty})
+    return defaults
+
+
 def type_keys(type_name, scope, extra=()):
     """The keys a dict of type ``type_name`` may have; None when they cannot be told."""
     targets = registered(type_name, scope)
@@ -241,13 +257,15 @@ def kind(value):
     return None
 
 
-def check_value(key, existing, value):
-    """Refuses a value of another kind than the config's (``max_epochs=abc``) and a
-    non-positive length or interval of the run (``max_epochs=-1``)."""
-    expected = kind(existing) if existing is not ABSENT else None
-    if expected is not None and kind(value) != expected and \
-            not (expected == 'a number' and kind(value) == 'a number'):
-        refuse(key, f'expects {expected} (the config has {existing!r}), got {value!r}')
+def check_value(key, existing, value, default=ABSENT):
+    """Refuses a value of another kind than the config's, or for a key the config lacks than
+    its parameter's ``default`` (``max_epochs=abc``), and a non-positive length or interval of
+    the run (``max_epochs=-1``)."""
+    reference, source = (existing, 'the config has') if existing is not ABSENT else \
+        (default, 'its default is')
+    expected = kind(reference) if reference is not ABSENT else None
+    if expected is not None and kind(value) != expected:
+        refuse(key, f'expects {expected} ({source} {reference!r}), got {value!r}')
     name = key.split('.')[-1]
     if name in POSITIVE + NON_NEGATIVE and isinstance(value, (int, float)) and \
             not isinstance(value, bool):
@@ -289,11 +307,13 @@ def check_entries(node, overrides, path, scope, typed_above=False):
                    f'{path}._delete_=True)' if key not in overrides else ''
             refuse(f'{path}.{key}', unknown_key_problem(path, key, target) + kept, valid)
     typed_above = typed_above or target is not None
+    defaults = parameter_defaults(target, scope) if new - set(existing) else {}
     for key, value in overrides.items():
         if isinstance(value, dict):
             check_entries(existing.get(key, ABSENT), value, f'{path}.{key}', scope, typed_above)
-        else:
-            check_value(f'{path}.{key}', existing.get(key, ABSENT), value)
+        else:  # a key the config lacks is checked against its parameter's default
+            check_value(f'{path}.{key}', existing.get(key, ABSENT), value,
+                        defaults.get(key, ABSENT))
 
 
 def nested(options):
