@@ -107,10 +107,10 @@ class CBInternImage(DenseOutputs, BaseModule):
             return
         state_dict = extract_state_dict(read_checkpoint(checkpoint))
         if any(key.startswith('cb_modules.') for key in state_dict):
-            load_state_dict_into(self, state_dict)
+            load_state_dict_into(self, state_dict, source=checkpoint)
         else:
-            load_state_dict_into(self.cb_modules[ASSIST], state_dict)
+            load_state_dict_into(self.cb_modules[ASSIST], state_dict, source=checkpoint)
             load_state_dict_into(self.cb_modules[LEAD],
                                  {k: v for k, v in state_dict.items()
-                                  if not k.startswith('patch_embed.')})
+                                  if not k.startswith('patch_embed.')}, source=checkpoint)
         self._is_init = True

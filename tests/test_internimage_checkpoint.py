@@ -201,6 +201,16 @@ def test_pretrained_init_cfg_uses_our_loader(tmp_path):
     assert_same_weights(target, source.state_dict())
 
 
+def test_a_pretrained_init_cfg_of_which_nothing_fits_is_refused(tmp_path):
+    """A checkpoint of another network through init_cfg: refused naming the file, where the
+    backbone would have kept its random weights with a warning."""
+    path = tmp_path / 'other.pth'
+    torch.save({'state_dict': {'encoder.layers.0.weight': torch.ones(4, 4)}}, path)
+    target = InternImage(arch='test', init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(ValueError, match=f'{path}: none of its 1 entries fits InternImage'):
+        target.init_weights()
+
+
 def test_converter_writes_what_mmengine_load_from_reads(tmp_path):
     """tools/convert_checkpoint.py: the backbone under backbone. for a detector, and what
     mmengine's own checkpoint loader (used by load_from) then loads into a detector-like

@@ -127,14 +127,19 @@ def fit_report(own_shapes, state_dict):
     return LoadReport(missing, unexpected, mismatched, ignored)
 
 
-def load_state_dict_into(model, state_dict, strict=False, logger='current'):
+def load_state_dict_into(model, state_dict, strict=False, logger='current', source=None):
     """Loads what fits, logs and returns a LoadReport; ``strict`` raises instead when anything
-    is missing, unexpected or mismatched."""
+    is missing, unexpected or mismatched. A state dict of which nothing fits (``source``: the
+    file it came from, for the message) is refused: the model would keep random weights."""
     report = fit_report({k: v.shape for k, v in model.state_dict().items()}, state_dict)
     skipped = set(report.ignored) | {k for k, _, _ in report.mismatched}
-    model.load_state_dict({k: v for k, v in state_dict.items() if k not in skipped},
-                          strict=False)
+    fitting = {k: v for k, v in state_dict.items() if k not in skipped and
+               k not in report.unexpected}
     message = f'InternImage checkpoint into {type(model).__name__}: {report.describe()}'
+    if not fitting:
+        raise ValueError(f'{source or "checkpoint"}: none of its {len(state_dict)} entries fits '
+                         f'{type(model).__name__}; {report.describe()}')
+    model.load_state_dict(fitting, strict=False)
     if strict and not report.clean:
         raise RuntimeError(message)
     print_log(message, logger, level=logging.INFO if report.clean else logging.WARNING)
@@ -148,7 +153,7 @@ def load_checkpoint(model, path, strict=False, use_ema=False, class_indices=None
     state_dict = extract_state_dict(read_checkpoint(path), use_ema, logger)
     if class_indices is not None:
         state_dict = map_22k_to_1k(state_dict, class_indices)
-    return load_state_dict_into(model, state_dict, strict, logger)
+    return load_state_dict_into(model, state_dict, strict, logger, source=path)
 
 
 def mm_checkpoint(state_dict, to='backbone'):
