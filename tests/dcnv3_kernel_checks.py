@@ -72,15 +72,22 @@ def non_finite_inputs(dtype=torch.float64):
     return [t.to(dtype) for t in inputs], args
 
 
+def op_and_reference(ops, device, inputs, args, output_shape, seed):
+    """(the raw ops' results on ``device``, the float64 reference's on the same rounded
+    ``inputs``) for a seeded random output gradient of ``output_shape``."""
+    grad_output = torch.randn(*output_shape, generator=torch.Generator().manual_seed(seed),
+                              dtype=torch.float64)
+    expected = reference_results([t.double() for t in inputs], args, grad_output)
+    actual = raw_results(ops, [t.to(device) for t in inputs], args,
+                         grad_output.to(device, inputs[0].dtype))
+    return actual, expected
+
+
 def check_non_finite(ops, device, dtype=torch.float64):
     """NaN and infinite offsets and mask values reach the output and the gradients exactly
     where they reach the reference's (float64, on the same rounded inputs)."""
     inputs, args = non_finite_inputs(dtype)
-    grad_output = torch.randn(2, 6, 6, 6, generator=torch.Generator().manual_seed(4),
-                              dtype=torch.float64)
-    expected = reference_results([t.double() for t in inputs], args, grad_output)
-    actual = raw_results(ops, [t.to(device) for t in inputs], args,
-                         grad_output.to(device, dtype))
+    actual, expected = op_and_reference(ops, device, inputs, args, (2, 6, 6, 6), seed=4)
     for name, result, ref in zip(RESULTS, actual, expected):
         assert not torch.isfinite(ref).all(), name
         assert_same_values(result, ref, TOLERANCE[dtype], name)
@@ -98,11 +105,7 @@ def check_infinite_pixel(ops, device, dtype):
                                   pad_w=0, group=1, group_channels=2)
     x[0, 2, 2] = float('inf')
     inputs = [t.to(dtype) for t in (x, torch.zeros_like(offset), mask)]
-    grad_output = torch.randn(1, 5, 5, 2, generator=torch.Generator().manual_seed(5),
-                              dtype=torch.float64)
-    expected = reference_results([t.double() for t in inputs], args, grad_output)
-    actual = raw_results(ops, [t.to(device) for t in inputs], args,
-                         grad_output.to(device, dtype))
+    actual, expected = op_and_reference(ops, device, inputs, args, (1, 5, 5, 2), seed=5)
     for name, result, ref in zip(RESULTS, actual, expected):
         if name == 'grad_offset':
             assert torch.equal(result.isfinite().cpu(), ref.isfinite()), name

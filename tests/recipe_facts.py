@@ -158,6 +158,34 @@ def dataset_and_wrappers(dataset):
     return wrappers, dataset
 
 
+def reduces_zero_label(dataset):
+    """Whether a segmentation training set shifts its labels down by one (label 0 ignored), set
+    on the dataset or on its LoadAnnotations."""
+    return bool(dataset.get('reduce_zero_label') or any(
+        t.get('reduce_zero_label') for t in dataset['pipeline'] if t['type'] == 'LoadAnnotations'))
+
+
+def optimizer_facts(optimizer, paramwise_cfg, clip):
+    """The optimizer, its layer-decay rate and the gradient clipping (names alike in both API
+    generations; only where they sit differs)."""
+    return {'optimizer': [optimizer['type'], optimizer['lr'], optimizer['weight_decay'],
+                          list(optimizer.get('betas', (0.9, 0.999)))],
+            'optimizer.layer_decay_rate': (paramwise_cfg or {}).get('layer_decay_rate', 1.0),
+            'clip_grad': [clip['max_norm'], clip.get('norm_type', 2)] if clip else None}
+
+
+def ema_fact(cfg, hook_type):
+    """[momentum, interval] of the config's EMA hook of ``hook_type``, or None."""
+    ema = [h for h in cfg.get('custom_hooks') or [] if h['type'] == hook_type]
+    return [ema[0]['momentum'], ema[0].get('interval', 1)] if ema else None
+
+
+def tests_one_scale(facts):
+    """Whether the test of ``facts`` is single-scale without flip (its --aug-test / --tta is a
+    fact of its own)."""
+    return not facts['test.flip'] and len(facts['test.scales']) == 1
+
+
 # -- published vocabulary (mmdet 2 / mmseg 0 / mmcv 1) ------------------------------------------
 
 def _published_transform(t, task):
@@ -263,17 +291,12 @@ def published_facts(cfg, task):
         out_indices = out_indices[-1]
     facts['backbone.out_indices'] = out_indices
     facts.update(start_and_head_facts(cfg, model, task))
-    opt = cfg['optimizer']
-    facts['optimizer'] = [opt['type'], opt['lr'], opt['weight_decay'],
-                          list(opt.get('betas', (0.9, 0.999)))]
-    paramwise = opt.get('paramwise_cfg') or {}
-    facts['optimizer.layer_decay_rate'] = paramwise.get('layer_decay_rate', 1.0)
-    clip = (cfg.get('optimizer_config') or {}).get('grad_clip')
-    facts['clip_grad'] = [clip['max_norm'], clip.get('norm_type', 2)] if clip else None
+    optimizer = cfg['optimizer']
+    facts.update(optimizer_facts(optimizer, optimizer.get('paramwise_cfg'),
+                                 (cfg.get('optimizer_config') or {}).get('grad_clip')))
     facts.update(_published_schedule(cfg))
     facts['amp'] = cfg.get('fp16') is not None
-    ema = [h for h in cfg.get('custom_hooks') or [] if 'EMA' in h['type']]
-    facts['ema'] = [ema[0]['momentum'], ema[0].get('interval', 1)] if ema else None
+    facts['ema'] = ema_fact(cfg, 'ExpMomentumEMAHook')
     data = cfg['data']
     facts['batch_per_gpu'] = data['samples_per_gpu']
     wrappers, train_set = dataset_and_wrappers(data['train'])
@@ -283,18 +306,14 @@ def published_facts(cfg, task):
     facts['train.normalize'] = _published_normalize(train_pipeline)
     facts['train.pad'] = _published_pad(train_pipeline)
     if task == 'seg':
-        facts['reduce_zero_label'] = bool(
-            train_set.get('reduce_zero_label') or any(
-                t.get('reduce_zero_label') for t in train_pipeline
-                if t['type'] == 'LoadAnnotations'))
+        facts['reduce_zero_label'] = reduces_zero_label(train_set)
     _, test_set = dataset_and_wrappers(data['test'])
     test_pipeline = test_set['pipeline']
     facts['test.normalize'] = _published_normalize(test_pipeline)
     facts['test.pad'] = _published_pad(test_pipeline)
     for key, value in _published_test(test_pipeline, task).items():
         facts[f'test.{key}'] = value
-    multi_scale_config = facts['test.flip'] or len(facts['test.scales']) > 1
-    if task == 'seg' and not multi_scale_config:
+    if task == 'seg' and tests_one_scale(facts):
         for key, value in _published_test(test_pipeline, task, AUG_TEST).items():
             facts[f'tta.{key}'] = value
     evaluation = cfg.get('evaluation') or {}
@@ -420,39 +439,28 @@ def our_facts(cfg):
         options.get('out_indices', backbone_defaults[backbone['type']]))
     facts.update(start_and_head_facts(cfg, model, task))
     wrapper = cfg['optim_wrapper']
-    opt = wrapper['optimizer']
-    facts['optimizer'] = [opt['type'], opt['lr'], opt['weight_decay'],
-                          list(opt.get('betas', (0.9, 0.999)))]
-    facts['optimizer.layer_decay_rate'] = (wrapper.get('paramwise_cfg') or {}).get(
-        'layer_decay_rate', 1.0)
-    clip = wrapper.get('clip_grad')
-    facts['clip_grad'] = [clip['max_norm'], clip.get('norm_type', 2)] if clip else None
+    facts.update(optimizer_facts(wrapper['optimizer'], wrapper.get('paramwise_cfg'),
+                                 wrapper.get('clip_grad')))
     facts.update(_our_schedule(cfg))
     facts['amp'] = wrapper.get('type') == 'AmpOptimWrapper'
-    ema = [h for h in cfg.get('custom_hooks') or [] if h['type'] == 'EMAHook']
-    facts['ema'] = [ema[0]['momentum'], ema[0].get('interval', 1)] if ema else None
+    facts['ema'] = ema_fact(cfg, 'EMAHook')
     loader = cfg['train_dataloader']
     facts['batch_per_gpu'] = loader['batch_size']
     wrappers, train_set = dataset_and_wrappers(loader['dataset'])
     facts['train.wrappers'] = wrappers
-    train_pipeline = train_set['pipeline']
-    facts['train.pipeline'] = our_pipeline(train_pipeline, task)
+    facts['train.pipeline'] = our_pipeline(train_set['pipeline'], task)
     preprocessor = model['data_preprocessor']
     normalize = [list(preprocessor['mean']), list(preprocessor['std']),
                  preprocessor.get('bgr_to_rgb', False)]
     facts['train.normalize'] = facts['test.normalize'] = normalize
     facts['train.pad'] = _our_pad(preprocessor, task, train=True)
     if task == 'seg':
-        facts['reduce_zero_label'] = bool(
-            train_set.get('reduce_zero_label') or any(
-                t.get('reduce_zero_label') for t in train_pipeline
-                if t['type'] == 'LoadAnnotations'))
+        facts['reduce_zero_label'] = reduces_zero_label(train_set)
     facts['test.pad'] = _our_pad(preprocessor, task, train=False)
     _, test_set = dataset_and_wrappers(cfg['test_dataloader']['dataset'])
     for key, value in _our_test(test_set['pipeline'], task).items():
         facts[f'test.{key}'] = value
-    multi_scale_config = facts['test.flip'] or len(facts['test.scales']) > 1
-    if task == 'seg' and not multi_scale_config:
+    if task == 'seg' and tests_one_scale(facts):
         for key, value in _our_test(cfg.get('tta_pipeline') or [], task).items():
             facts[f'tta.{key}'] = value
     evaluator = cfg['test_evaluator']

@@ -84,13 +84,13 @@ def start_from(cfg):
                          f'a released checkpoint, converted in memory ({layout.name})', True))
     except (ConversionError, KeyError, TypeError, ValueError) as error:
         problem = error
-    scored = [(_fitting(fit_report(shapes, state_dict), state_dict), state_dict, how, converted)
-              for state_dict, how, converted in readings]
-    if not scored:
+    if not readings:
         raise UsageError(f'load_from {path}: neither a checkpoint of this model nor a release '
                          f'that converts into it ({problem}); nothing trained')
-    fitting, state_dict, how, converted = max(scored, key=lambda reading: reading[0])
-    report = fit_report(shapes, state_dict)
+    reports = [fit_report(shapes, state_dict) for state_dict, _, _ in readings]
+    fits = [_fitting(report, reading[0]) for report, reading in zip(reports, readings)]
+    best = fits.index(max(fits))  # the first reading (ours) on a tie
+    (state_dict, how, converted), report, fitting = readings[best], reports[best], fits[best]
     if fitting == 0:
         raise UsageError(f'load_from {path}: none of its {len(state_dict)} entries fits the '
                          f'model ({report.describe()}); nothing trained')
