@@ -17,7 +17,6 @@ import inspect
 import json
 import os
 import sys
-from collections import Counter
 from pathlib import Path
 
 TABLE = Path(__file__).resolve().parent / 'published_dense_recipes.json'

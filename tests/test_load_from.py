@@ -8,7 +8,6 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope, MODELS
 
-import internimage.engine  # noqa: F401  (registers the constructors the configs name)
 from internimage.engine import UsageError
 from internimage.engine.released import IN_MEMORY, start_from
 from published_data import SHRUNK, load_fixture, our_config
