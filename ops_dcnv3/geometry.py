@@ -1,5 +1,5 @@
-"""The geometry of one DCNv3 call as one value: the 13 hyper-parameters that follow the three
-tensors in the op's argument list (docs/operator.md, "Arguments"). It mirrors the C++
+"""The geometry of one DCNv3 or DCNv4 call as one value: the 13 hyper-parameters that follow the
+tensors in the op's argument list (docs/operator.md, "Arguments"; DCNv4 takes the same ones). It mirrors the C++
 ``dcnv3::Geometry`` (csrc/dcnv3_geometry.h) without the tensor shapes, which the C++ struct
 also carries.
 
@@ -16,6 +16,7 @@ import torch
 # also the order of the published op's Python signature and the names of the TensorRT plugin's
 # attributes).
 TENSOR_ARGS = ('input', 'offset', 'mask')
+TENSOR_ARGS_V4 = ('input', 'offset_mask')  # DCNv4: the offsets and mask values in one
 FLAT_ARGS = ('kernel_h', 'kernel_w', 'stride_h', 'stride_w', 'pad_h', 'pad_w', 'dilation_h',
              'dilation_w', 'group', 'group_channels', 'offset_scale', 'im2col_step',
              'remove_center')
@@ -28,8 +29,13 @@ _PAIRS = ('kernel', 'stride', 'pad', 'dilation')
 # C++ geometry (csrc/dcnv3.cpp, which checks the same bounds) computes its products of two of
 # them in int64 without wrapping around.
 MAX_INTEGER = 2**31 - 1
-# The largest tensor dimension: group*points*2, the offset's last dimension, must be one.
+# The largest tensor dimension: the entries of a pixel's offsets (DCNv3: group*points*2) or
+# offsets and mask values (DCNv4: group*points*3, rounded up to a multiple of 8) must be one.
 MAX_DIMENSION = 2**63 - 1
+# Per op: entries per point, what they are, and their bound (DCNv4's leaves room for the
+# round-up to a multiple of 8).
+POINT_ENTRIES = {'dcnv3': (2, 'the last dimension of offset', (MAX_DIMENSION, '2**63-1')),
+                 'dcnv4': (3, 'the offsets and mask values', (MAX_DIMENSION - 7, '2**63-8'))}
 
 
 def is_integer(value):
@@ -43,25 +49,25 @@ def output_length(size, kernel, stride, pad, dilation):
     return (size + 2 * pad - (dilation * (kernel - 1) + 1)) // stride + 1
 
 
-def _check_values(values):
+def _check_values(op, values):
     """Raises a ValueError naming the first invalid flat value of ``values`` (FLAT_ARGS order)."""
     for name in _INTEGERS:
         if not is_integer(values[name]):
-            raise ValueError(f'dcnv3: {name} must be an integer, got {values[name]!r}')
+            raise ValueError(f'{op}: {name} must be an integer, got {values[name]!r}')
     for name in _INTEGERS:
         value = values[name]
         if name.startswith('pad') and value < 0:
-            raise ValueError(f'dcnv3: {name} (padding) must be non-negative, got {value}')
+            raise ValueError(f'{op}: {name} (padding) must be non-negative, got {value}')
         if not name.startswith('pad') and value < 1:
-            raise ValueError(f'dcnv3: {name} must be positive, got {value}')
+            raise ValueError(f'{op}: {name} must be positive, got {value}')
         if value > MAX_INTEGER:
-            raise ValueError(f'dcnv3: {name} is out of range, got {value} (at most 2**31-1)')
+            raise ValueError(f'{op}: {name} is out of range, got {value} (at most 2**31-1)')
     scale = values['offset_scale']
     if not isinstance(scale, numbers.Real) or isinstance(scale, bool):
-        raise ValueError(f'dcnv3: offset_scale must be a real number, got {scale!r}')
+        raise ValueError(f'{op}: offset_scale must be a real number, got {scale!r}')
     kernel_h, kernel_w = values['kernel_h'], values['kernel_w']
     if values['remove_center'] and (kernel_h != kernel_w or kernel_h % 2 == 0):
-        raise ValueError('dcnv3: remove_center needs a square kernel of odd size, got '
+        raise ValueError(f'{op}: remove_center needs a square kernel of odd size, got '
                          f'{kernel_h}x{kernel_w}')
 
 
@@ -70,8 +76,9 @@ class Geometry:
     """Kernel, stride, pad and dilation as (h, w) pairs; group and group_channels (C = group *
     group_channels); offset_scale (scales the kernel grid and the learned offsets alike);
     remove_center (drop the centre point of an odd square kernel); im2col_step (the reference's
-    batch chunk; the compiled kernels only check it is positive). Raises ValueError naming the
-    first invalid value."""
+    batch chunk; the compiled kernels only check it is positive); op ('dcnv3' or 'dcnv4', the
+    op whose call it is: it names the op in messages). Raises ValueError naming the first
+    invalid value."""
 
     kernel: tuple
     stride: tuple
@@ -82,19 +89,23 @@ class Geometry:
     offset_scale: float
     remove_center: bool
     im2col_step: int
+    op: str = 'dcnv3'
     # The flat arguments and the point count, computed once: every call of the op reads them.
     _args: tuple = field(init=False, repr=False, compare=False)
     points: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
+        if self.op not in POINT_ENTRIES:
+            raise ValueError(f'Geometry: op must be one of {sorted(POINT_ENTRIES)}, '
+                             f'got {self.op!r}')
         for name in _PAIRS:
             value = getattr(self, name)
             if not (isinstance(value, tuple) and len(value) == 2):
-                raise ValueError(f'dcnv3: {name} must be a pair (h, w), got {value!r}')
+                raise ValueError(f'{self.op}: {name} must be a pair (h, w), got {value!r}')
         values = dict(zip(FLAT_ARGS, (*self.kernel, *self.stride, *self.pad, *self.dilation,
                                       self.group, self.group_channels, self.offset_scale,
                                       self.im2col_step, self.remove_center)))
-        _check_values(values)
+        _check_values(self.op, values)
         values.update({name: int(values[name]) for name in _INTEGERS})  # e.g. numpy ints
         values.update(offset_scale=float(self.offset_scale),
                       remove_center=bool(self.remove_center))
@@ -106,18 +117,19 @@ class Geometry:
             set_field(self, name, values[name])
         set_field(self, '_args', tuple(values.values()))
         set_field(self, 'points', kernel_h * kernel_w - (1 if self.remove_center else 0))
-        if self.group * self.points * 2 > MAX_DIMENSION:
-            raise ValueError('dcnv3: group*points*2 (the last dimension of offset) is out of '
-                             f'range, got {self.group}*{self.points}*2 (at most 2**63-1)')
+        per_point, what, (bound, bound_text) = POINT_ENTRIES[self.op]
+        if self.group * self.points * per_point > bound:
+            raise ValueError(f'{self.op}: group*points*{per_point} ({what}) is out of range, '
+                             f'got {self.group}*{self.points}*{per_point} (at most {bound_text})')
 
     @classmethod
     def from_args(cls, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h,
                   dilation_w, group, group_channels, offset_scale, im2col_step,
-                  remove_center=False):
+                  remove_center=False, op='dcnv3'):
         """The Geometry of the flat arguments, in the published order (``FLAT_ARGS``)."""
         return cls((kernel_h, kernel_w), (stride_h, stride_w), (pad_h, pad_w),
                    (dilation_h, dilation_w), group, group_channels, offset_scale, remove_center,
-                   im2col_step)
+                   im2col_step, op)
 
     def op_args(self):
         """The flat arguments in the published order, as the dispatcher op takes them:

@@ -1,15 +1,19 @@
-"""DCNv3 as nn.Modules with the published state-dict names (docs/operator.md, "The module").
+"""DCNv3 and DCNv4 as nn.Modules with the published state-dict names (docs/operator.md, "The
+module" and "DCNv4").
 
 ``DCNv3`` runs the compiled op, ``DCNv3_pytorch`` the reference; both share one implementation and
-load each other's weights.
+load each other's weights. Likewise ``DCNv4`` and ``DCNv4_pytorch``.
 """
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .functional import dcnv3_op
+from ._checks import offset_mask_sizes
+from .functional import dcnv3_op, dcnv4_op
 from .geometry import Geometry, is_integer
-from .reference import dcnv3_reference_op
+from .reference import dcnv3_reference_op, dcnv4_reference_op
 
 # im2col_step of the published module, which passes 256 to its op. Here it only sets how many
 # images the reference (DCNv3_pytorch, the fallback) samples at once; the compiled kernels take
@@ -71,29 +75,43 @@ def softmax_over_points(logits):
     return exp / exp.sum(-1, keepdim=True)
 
 
-def check_module_args(**sizes):
-    """Raises a ValueError naming the first bad size of the module (given in signature order):
-    each must be an integer, positive (pad: non-negative), channels a multiple of group; and the
-    module predicts offsets and masks at the input resolution (a linear layer on the
-    depthwise view), so the op's output must have the input's size for every input size."""
+def check_module_args(module, remove_center, **sizes):
+    """Raises a ValueError naming the first bad size of the module ``module`` (given in
+    signature order; a dw_kernel_size of None is no depthwise conv): each must be an integer,
+    positive (pad: non-negative), channels a multiple of group; and the module predicts offsets
+    and masks at the input resolution (a linear layer on the depthwise view), so the op's output
+    must have the input's size for every input size."""
     for name, value in sizes.items():
         minimum = 0 if name == 'pad' else 1
-        if not is_integer(value) or value < minimum:
-            raise ValueError(f'DCNv3: {name} must be an integer >= {minimum}, got {value!r}')
+        if not (name == 'dw_kernel_size' and value is None) and (
+                not is_integer(value) or value < minimum):
+            raise ValueError(f'{module}: {name} must be an integer >= {minimum}, got {value!r}')
     channels, group = sizes['channels'], sizes['group']
     if channels % group != 0:
-        raise ValueError(f'DCNv3: channels ({channels}) must be divisible by group ({group})')
+        raise ValueError(f'{module}: channels ({channels}) must be divisible by group ({group})')
     kernel_size, stride, pad, dilation = (sizes[name] for name in
                                           ('kernel_size', 'stride', 'pad', 'dilation'))
     if stride != 1 or 2 * pad != dilation * (kernel_size - 1):
         raise ValueError(
-            f'DCNv3: stride={stride}, kernel_size={kernel_size} and pad={pad} (dilation='
+            f'{module}: stride={stride}, kernel_size={kernel_size} and pad={pad} (dilation='
             f"{dilation}) give the op an output size other than the input's, but the module "
             'predicts offsets and masks at the input size: it needs stride=1 and '
             '2*pad == dilation*(kernel_size-1)')
-    if sizes['dw_kernel_size'] % 2 == 0:
-        raise ValueError('DCNv3: dw_kernel_size (default: kernel_size) must be odd, so that the '
-                         f"depthwise view keeps the input's size, got {sizes['dw_kernel_size']}")
+    dw_kernel_size = sizes['dw_kernel_size']
+    if dw_kernel_size is not None and dw_kernel_size % 2 == 0:
+        raise ValueError(f'{module}: dw_kernel_size ({dw_kernel_size}) must be odd, so that '
+                         "the depthwise view keeps the input's size")
+    if remove_center and kernel_size % 2 == 0:
+        raise ValueError(f'{module}: remove_center needs an odd kernel_size, got {kernel_size}')
+
+
+def square_geometry(kernel_size, stride, pad, dilation, group, group_channels, offset_scale,
+                    remove_center, op):
+    """The Geometry a module builds once, in __init__, and hands to its op on every call."""
+    return Geometry(kernel=(kernel_size, kernel_size), stride=(stride, stride), pad=(pad, pad),
+                    dilation=(dilation, dilation), group=group, group_channels=group_channels,
+                    offset_scale=offset_scale, remove_center=bool(remove_center),
+                    im2col_step=IM2COL_STEP, op=op)
 
 
 class DCNv3(nn.Module):
@@ -108,11 +126,9 @@ class DCNv3(nn.Module):
                  center_feature_scale=False, remove_center=False):
         super().__init__()
         dw_kernel_size = kernel_size if dw_kernel_size is None else dw_kernel_size
-        check_module_args(channels=channels, kernel_size=kernel_size,
+        check_module_args('DCNv3', channels=channels, kernel_size=kernel_size,
                           dw_kernel_size=dw_kernel_size, stride=stride, pad=pad,
-                          dilation=dilation, group=group)
-        if remove_center and kernel_size % 2 == 0:
-            raise ValueError(f'DCNv3: remove_center needs an odd kernel_size, got {kernel_size}')
+                          dilation=dilation, group=group, remove_center=remove_center)
         self.channels = channels
         self.kernel_size = kernel_size
         self.dw_kernel_size = dw_kernel_size
@@ -125,10 +141,9 @@ class DCNv3(nn.Module):
         self.center_feature_scale = center_feature_scale
         self.remove_center = bool(remove_center)
         # Validated once here: each forward hands this Geometry to the op as it is.
-        self.geometry = Geometry(
-            kernel=(kernel_size, kernel_size), stride=(stride, stride), pad=(pad, pad),
-            dilation=(dilation, dilation), group=group, group_channels=self.group_channels,
-            offset_scale=offset_scale, remove_center=self.remove_center, im2col_step=IM2COL_STEP)
+        self.geometry = square_geometry(kernel_size, stride, pad, dilation, group,
+                                        self.group_channels, offset_scale, remove_center,
+                                        'dcnv3')
         self.points = self.geometry.points
 
         self.dw_conv = nn.Sequential(
@@ -179,3 +194,115 @@ class DCNv3_pytorch(DCNv3):
     """DCNv3 on the pure-PyTorch reference op (no compiled code needed)."""
 
     core_op = staticmethod(dcnv3_reference_op)
+
+
+class DCNv4(nn.Module):
+    """DCNv4 block as published (OpenGVLab/DCNv4, ``DCNv4.modules.DCNv4``): value projection,
+    deformable op, output projection, with offsets and mask values predicted by one linear layer
+    (``offset_mask``, padded to a multiple of 8 outputs) from the input itself or from its
+    depthwise-conv view (``dw_kernel_size``), and used as predicted: no softmax, no norm or
+    activation. ``without_pointwise`` drops both projections; ``output_bias`` the output
+    projection's bias. Takes (N, L, C) with ``shape=(H, W)`` as the published module (a square
+    image when shape is None) and returns (N, L, C); or NHWC in and out."""
+
+    # Called as core_op(input, offset_mask, geometry); onnx.py swaps it for the export form.
+    core_op = staticmethod(dcnv4_op)
+
+    def __init__(self, channels=64, kernel_size=3, stride=1, pad=1, dilation=1, group=4,
+                 offset_scale=1.0, dw_kernel_size=None, center_feature_scale=False,
+                 remove_center=False, output_bias=True, without_pointwise=False):
+        super().__init__()
+        check_module_args('DCNv4', channels=channels, kernel_size=kernel_size,
+                          dw_kernel_size=dw_kernel_size, stride=stride, pad=pad,
+                          dilation=dilation, group=group, remove_center=remove_center)
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.pad = pad
+        self.dilation = dilation
+        self.group = group
+        self.group_channels = channels // group
+        self.offset_scale = offset_scale
+        self.dw_kernel_size = dw_kernel_size
+        self.center_feature_scale = center_feature_scale
+        self.remove_center = bool(remove_center)
+        self.without_pointwise = without_pointwise
+        self.geometry = square_geometry(kernel_size, stride, pad, dilation, group,
+                                        self.group_channels, offset_scale, remove_center,
+                                        'dcnv4')
+        self.points = self.geometry.points
+
+        if dw_kernel_size is not None:
+            self.offset_mask_dw = nn.Conv2d(channels, channels, dw_kernel_size, stride=1,
+                                            padding=(dw_kernel_size - 1) // 2, groups=channels)
+        self.offset_mask = nn.Linear(channels, offset_mask_sizes(self.geometry)[1])
+        if not without_pointwise:
+            self.value_proj = nn.Linear(channels, channels)
+            self.output_proj = nn.Linear(channels, channels, bias=output_bias)
+        if center_feature_scale:
+            self.center_feature_scale_proj_weight = nn.Parameter(torch.zeros(group, channels))
+            self.center_feature_scale_proj_bias = nn.Parameter(torch.zeros(group))
+        self._reset_parameters()
+
+    def _reset_parameters(self):
+        """Zero offsets and mask values (the regular grid, every sample weighted 0: the block
+        starts as its output projection's bias), xavier-uniform projections, as published."""
+        nn.init.zeros_(self.offset_mask.weight)
+        nn.init.zeros_(self.offset_mask.bias)
+        if not self.without_pointwise:
+            for layer in (self.value_proj, self.output_proj):
+                nn.init.xavier_uniform_(layer.weight)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
+
+    def image_shape(self, x, shape):
+        """(N, H, W) of the input: NHWC as it is, (N, L, C) with shape=(H, W), or with a square
+        image when shape is None (the published default; any other L is an error here)."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f'DCNv4: input must be a torch.Tensor, got {type(x).__name__}')
+        if x.dim() not in (3, 4) or x.shape[-1] != self.channels:
+            raise ValueError(f'DCNv4: expected (N, L, {self.channels}) or channels-last '
+                             f'(N, H, W, {self.channels}) input, got shape {tuple(x.shape)}')
+        if x.dim() == 4:
+            if shape is not None and tuple(shape) != tuple(x.shape[1:3]):
+                raise ValueError(f'DCNv4: shape {tuple(shape)} does not match the NHWC input '
+                                 f'of shape {tuple(x.shape)}')
+            return tuple(x.shape[:3])
+        length = x.shape[1]
+        if shape is None:
+            side = math.isqrt(length)
+            if side * side != length:
+                raise ValueError(f'DCNv4: an input of {length} tokens is not a square image; '
+                                 'pass shape=(H, W)')
+            shape = (side, side)
+        height, width = shape
+        if height * width != length:
+            raise ValueError(f'DCNv4: shape {tuple(shape)} has {height * width} pixels but the '
+                             f'input has {length} tokens')
+        return x.shape[0], height, width
+
+    def forward(self, x, shape=None):
+        n, height, width = self.image_shape(x, shape)
+        image = x.reshape(n, height, width, self.channels)
+        value = image if self.without_pointwise else self.value_proj(image)
+        if self.dw_kernel_size is not None:
+            source = self.offset_mask_dw(image.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        else:
+            source = image
+        offset_mask = self.offset_mask(source).to(value.dtype)
+        y = self.core_op(value, offset_mask, self.geometry)
+        if self.center_feature_scale:
+            # As published: the gate is computed from the op's output (DCNv3's from its input).
+            scale = torch.sigmoid(F.linear(y, self.center_feature_scale_proj_weight,
+                                           self.center_feature_scale_proj_bias))
+            scale = scale.to(y.dtype).repeat_interleave(self.group_channels, dim=-1)
+            y = y * (1 - scale) + value * scale
+        if not self.without_pointwise:
+            y = self.output_proj(y)
+        return y.reshape(x.shape[:-1] + (y.shape[-1],))
+
+
+class DCNv4_pytorch(DCNv4):
+    """DCNv4 on the pure-PyTorch reference op (no compiled code needed)."""
+
+    core_op = staticmethod(dcnv4_reference_op)

@@ -1,11 +1,11 @@
-"""Pure-PyTorch DCNv3: the ground truth of the tests and the fallback when the compiled op is
-missing. Written for clarity, not speed: it materialises all P samples of every pixel (through
-grid_sample), chunked over the batch by im2col_step to bound that memory. The semantics it
-implements are those of docs/operator.md, "Semantics"."""
+"""Pure-PyTorch DCNv3 and DCNv4: the ground truth of the tests and the fallback when the compiled
+ops are missing. Written for clarity, not speed: it materialises all P samples of every pixel
+(through grid_sample), chunked over the batch by im2col_step to bound that memory. The semantics
+it implements are those of docs/operator.md, "Semantics" and "DCNv4"."""
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_tensors
+from ._checks import check_tensors, check_tensors_v4
 from .geometry import Geometry
 
 
@@ -73,6 +73,35 @@ def dcnv3_sample(input, offset, mask, geometry):
     return out.reshape(n, height_out, width_out, channels)
 
 
+def split_offset_mask(offset_mask, geometry):
+    """DCNv4's offset_mask (N, H_out, W_out, D) as DCNv3's offset (..., G*P*2) and mask
+    (..., G*P): group g's P (x, y) pairs start at entry g*3P, its P mask values follow them, and
+    entries past G*3P (the padding to a multiple of 8) are not read (docs/operator.md,
+    "DCNv4")."""
+    group, points = geometry.group, geometry.points
+    per_group = offset_mask[..., :group * points * 3].unflatten(-1, (group, points * 3))
+    offset = per_group[..., :points * 2].flatten(-2)
+    mask = per_group[..., points * 2:].flatten(-2)
+    return offset, mask
+
+
+def dcnv4_sample(input, offset_mask, geometry):
+    """DCNv4 on the whole batch (no chunking, no checks): DCNv3's sampling of the offsets and mask
+    values that offset_mask holds, which is what the published DCNv4 kernels compute (without
+    their softmax option, which the published module never turns on)."""
+    return dcnv3_sample(input, *split_offset_mask(offset_mask, geometry), geometry)
+
+
+def by_chunks(sample, input, point_tensors, geometry):
+    """``sample(input, *point_tensors, geometry)`` in chunks of im2col_step images."""
+    step = geometry.im2col_step
+    # An empty batch is one empty chunk, so that its (empty) output stays on the autograd graph.
+    chunks = [sample(input[start:start + step], *(t[start:start + step] for t in point_tensors),
+                     geometry)
+              for start in range(0, max(input.shape[0], 1), step)]
+    return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+
+
 def dcnv3_reference(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
                     dilation_h, dilation_w, group, group_channels, offset_scale, im2col_step,
                     remove_center=False):
@@ -85,9 +114,19 @@ def dcnv3_reference(input, offset, mask, kernel_h, kernel_w, stride_h, stride_w,
 def dcnv3_reference_op(input, offset, mask, geometry):
     """``dcnv3_reference`` on a Geometry, checked and chunked over the batch by im2col_step."""
     check_tensors(input, offset, mask, geometry)
-    step = geometry.im2col_step
-    # An empty batch is one empty chunk, so that its (empty) output stays on the autograd graph.
-    chunks = [dcnv3_sample(input[start:start + step], offset[start:start + step],
-                           mask[start:start + step], geometry)
-              for start in range(0, max(input.shape[0], 1), step)]
-    return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+    return by_chunks(dcnv3_sample, input, (offset, mask), geometry)
+
+
+def dcnv4_reference(input, offset_mask, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
+                    dilation_h, dilation_w, group, group_channels, offset_scale, im2col_step,
+                    remove_center=False):
+    """DCNv4 by grid_sample; same arguments and semantics as ops_dcnv3.dcnv4."""
+    return dcnv4_reference_op(input, offset_mask, Geometry.from_args(
+        kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, group,
+        group_channels, offset_scale, im2col_step, remove_center, op='dcnv4'))
+
+
+def dcnv4_reference_op(input, offset_mask, geometry):
+    """``dcnv4_reference`` on a Geometry, checked and chunked over the batch by im2col_step."""
+    check_tensors_v4(input, offset_mask, geometry)
+    return by_chunks(dcnv4_sample, input, (offset_mask,), geometry)

@@ -1,4 +1,5 @@
-// Registers DCNv3 with the PyTorch dispatcher: one schema, a kernel per device. Autograd and the
+// Registers DCNv3 and DCNv4 with the PyTorch dispatcher: one schema each, a kernel per device
+// (the two ops share their kernels, docs/operator.md, "DCNv4"). Autograd and the
 // fake (meta) implementation are registered once, in Python (ops_dcnv3/functional.py); see
 // docs/operator.md, "Registration".
 #include "dcnv3.h"
@@ -17,26 +18,26 @@ namespace {
 // and with the same messages: the geometry's values before any product of them can wrap around.
 constexpr int64_t kMaxInteger = std::numeric_limits<int32_t>::max();
 
-void check_integer(const char* name, int64_t value) {
+void check_integer(const char* op, const char* name, int64_t value) {
   const bool pad = std::strncmp(name, "pad", 3) == 0;
-  TORCH_CHECK(!pad || value >= 0, "dcnv3: ", name, " (padding) must be non-negative, got ", value);
-  TORCH_CHECK(pad || value >= 1, "dcnv3: ", name, " must be positive, got ", value);
-  TORCH_CHECK(value <= kMaxInteger, "dcnv3: ", name, " is out of range, got ", value,
+  TORCH_CHECK(!pad || value >= 0, op, ": ", name, " (padding) must be non-negative, got ", value);
+  TORCH_CHECK(pad || value >= 1, op, ": ", name, " must be positive, got ", value);
+  TORCH_CHECK(value <= kMaxInteger, op, ": ", name, " is out of range, got ", value,
               " (at most 2**31-1)");
 }
 
 // An undefined tensor is what a None argument of the schema's Tensor type arrives as.
-void check_defined(const at::Tensor& t, const char* name) {
-  TORCH_CHECK(t.defined(), "dcnv3: ", name, " must be a torch.Tensor, got None");
+void check_defined(const char* op, const at::Tensor& t, const char* name) {
+  TORCH_CHECK(t.defined(), op, ": ", name, " must be a torch.Tensor, got None");
 }
 
-void check_same_layout(const at::Tensor& t, const char* name, const at::Tensor& input,
-                       std::initializer_list<int64_t> expected) {
-  TORCH_CHECK(t.device() == input.device(), "dcnv3: ", name, " is on ", t.device(),
+void check_same_layout(const char* op, const at::Tensor& t, const char* name,
+                       const at::Tensor& input, std::initializer_list<int64_t> expected) {
+  TORCH_CHECK(t.device() == input.device(), op, ": ", name, " is on ", t.device(),
               " but input is on ", input.device());
-  TORCH_CHECK(t.scalar_type() == input.scalar_type(), "dcnv3: ", name, " has dtype ",
+  TORCH_CHECK(t.scalar_type() == input.scalar_type(), op, ": ", name, " has dtype ",
               t.scalar_type(), " but input has dtype ", input.scalar_type());
-  TORCH_CHECK(t.sizes().equals(expected), "dcnv3: ", name, " must have shape ",
+  TORCH_CHECK(t.sizes().equals(expected), op, ": ", name, " must have shape ",
               c10::IntArrayRef(expected), " (N, H_out, W_out, channels), got ", t.sizes());
 }
 
@@ -48,45 +49,34 @@ int64_t output_length(int64_t size, int64_t kernel, int64_t stride, int64_t pad,
   return span < 0 ? 0 : span / stride + 1;
 }
 
-}  // namespace
+// group * points * per_point, the entries a pixel's offsets (and mask values) take, refused
+// above `bound` (text: how Python's geometry.py writes it), before anything multiplies it.
+int64_t point_entries(const char* op, int64_t group, int64_t points, int64_t per_point,
+                      const char* what, int64_t bound, const char* bound_text) {
+  int64_t entries = 0;
+  TORCH_CHECK(!c10::mul_overflows(group, points * per_point, &entries) && entries <= bound, op,
+              ": group*points*", per_point, " (", what, ") is out of range, got ", group, "*",
+              points, "*", per_point, " (at most ", bound_text, ")");
+  return entries;
+}
 
-Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
-                       int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w,
-                       int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w,
-                       int64_t group, int64_t group_channels, double offset_scale,
-                       int64_t im2col_step, bool remove_center) {
+// The checks DCNv3 and DCNv4 share: the geometry's values, then the input, in the order of
+// ops_dcnv3/geometry.py and _checks.py; the shape of the output. The caller checks the point
+// tensors and sets the layout.
+Geometry input_geometry(const char* op, const at::Tensor& input, int64_t kernel_h,
+                        int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h,
+                        int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t group,
+                        int64_t group_channels, double offset_scale, int64_t im2col_step,
+                        bool remove_center) {
   const std::pair<const char*, int64_t> integers[] = {
       {"kernel_h", kernel_h},     {"kernel_w", kernel_w},     {"stride_h", stride_h},
       {"stride_w", stride_w},     {"pad_h", pad_h},           {"pad_w", pad_w},
       {"dilation_h", dilation_h}, {"dilation_w", dilation_w}, {"group", group},
       {"group_channels", group_channels}, {"im2col_step", im2col_step}};
-  for (const auto& [name, value] : integers) check_integer(name, value);
-  TORCH_CHECK(!remove_center || (kernel_h == kernel_w && kernel_h % 2 == 1),
-              "dcnv3: remove_center needs a square kernel of odd size, got ", kernel_h, "x",
-              kernel_w);
-  // With every value below 2**31, kernel_h*kernel_w*2 cannot wrap around; group times it can.
-  const int64_t points = kernel_h * kernel_w - (remove_center ? 1 : 0);
-  int64_t offset_channels = 0;
-  TORCH_CHECK(!c10::mul_overflows(group, points * 2, &offset_channels),
-              "dcnv3: group*points*2 (the last dimension of offset) is out of range, got ", group,
-              "*", points, "*2 (at most 2**63-1)");
-  check_defined(input, "input");
-  check_defined(offset, "offset");
-  check_defined(mask, "mask");
-  TORCH_CHECK(input.dim() == 4, "dcnv3: input must be 4-D channels-last (N, H, W, C), got ",
-              input.dim(), "-D");
-  const auto dtype = input.scalar_type();
-  TORCH_CHECK(dtype == at::kFloat || dtype == at::kDouble || dtype == at::kBFloat16 ||
-                  dtype == at::kHalf,
-              "dcnv3: unsupported dtype ", dtype, " (float32, float64, bfloat16, float16)");
-  TORCH_CHECK(input.size(3) == group * group_channels, "dcnv3: input has ", input.size(3),
-              " channels in its last dimension, expected group*group_channels = ", group, "*",
-              group_channels, " = ", group * group_channels);
-
+  for (const auto& [name, value] : integers) check_integer(op, name, value);
+  TORCH_CHECK(!remove_center || (kernel_h == kernel_w && kernel_h % 2 == 1), op,
+              ": remove_center needs a square kernel of odd size, got ", kernel_h, "x", kernel_w);
   Geometry g;
-  g.batch = input.size(0);
-  g.height_in = input.size(1);
-  g.width_in = input.size(2);
   g.kernel_h = kernel_h;
   g.kernel_w = kernel_w;
   g.stride_h = stride_h;
@@ -99,20 +89,94 @@ Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const 
   g.group_channels = group_channels;
   g.offset_scale = offset_scale;
   g.remove_center = remove_center;
-  g.points = points;
+  // With every value below 2**31, kernel_h*kernel_w cannot wrap around.
+  g.points = kernel_h * kernel_w - (remove_center ? 1 : 0);
+  return g;
+}
+
+void check_input(const char* op, const at::Tensor& input, Geometry& g) {
+  TORCH_CHECK(input.dim() == 4, op, ": input must be 4-D channels-last (N, H, W, C), got ",
+              input.dim(), "-D");
+  const auto dtype = input.scalar_type();
+  TORCH_CHECK(dtype == at::kFloat || dtype == at::kDouble || dtype == at::kBFloat16 ||
+                  dtype == at::kHalf,
+              op, ": unsupported dtype ", dtype, " (float32, float64, bfloat16, float16)");
+  TORCH_CHECK(input.size(3) == g.group * g.group_channels, op, ": input has ", input.size(3),
+              " channels in its last dimension, expected group*group_channels = ", g.group, "*",
+              g.group_channels, " = ", g.group * g.group_channels);
+  g.batch = input.size(0);
+  g.height_in = input.size(1);
+  g.width_in = input.size(2);
   // As torch's convolutions: only the batch may be empty (an empty image would give an output of
   // padding alone, which the reference cannot sample either).
-  TORCH_CHECK(g.height_in > 0 && g.width_in > 0, "dcnv3: input of shape ", input.sizes(),
+  TORCH_CHECK(g.height_in > 0 && g.width_in > 0, op, ": input of shape ", input.sizes(),
               " has an empty spatial dimension (H and W must be positive; only the batch N may "
               "be 0)");
-  g.height_out = output_length(g.height_in, kernel_h, stride_h, pad_h, dilation_h);
-  g.width_out = output_length(g.width_in, kernel_w, stride_w, pad_w, dilation_w);
-  TORCH_CHECK(g.height_out > 0 && g.width_out > 0, "dcnv3: input of size ", g.height_in, "x",
+  g.height_out = output_length(g.height_in, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h);
+  g.width_out = output_length(g.width_in, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w);
+  TORCH_CHECK(g.height_out > 0 && g.width_out > 0, op, ": input of size ", g.height_in, "x",
               g.width_in, " is too small for the kernel, padding and dilation (output ",
               g.height_out, "x", g.width_out, ")");
-  check_same_layout(offset, "offset", input,
+}
+
+}  // namespace
+
+Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
+                       int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w,
+                       int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w,
+                       int64_t group, int64_t group_channels, double offset_scale,
+                       int64_t im2col_step, bool remove_center) {
+  const char* op = "dcnv3";
+  Geometry g = input_geometry(op, input, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
+                              dilation_h, dilation_w, group, group_channels, offset_scale,
+                              im2col_step, remove_center);
+  const int64_t offset_channels =
+      point_entries(op, group, g.points, 2, "the last dimension of offset",
+                    std::numeric_limits<int64_t>::max(), "2**63-1");
+  check_defined(op, input, "input");
+  check_defined(op, offset, "offset");
+  check_defined(op, mask, "mask");
+  check_input(op, input, g);
+  check_same_layout(op, offset, "offset", input,
                     {g.batch, g.height_out, g.width_out, offset_channels});
-  check_same_layout(mask, "mask", input, {g.batch, g.height_out, g.width_out, group * g.points});
+  check_same_layout(op, mask, "mask", input, {g.batch, g.height_out, g.width_out, group * g.points});
+  const int64_t P = g.points;
+  g.layout = {0, group * P * 2, P * 2, 0, group * P, P, offset.numel(), mask.numel(), false};
+  return g;
+}
+
+// The published module pads the last dimension of offset_mask to a multiple of 8.
+static int64_t padded_point_entries(int64_t entries) { return (entries + 7) / 8 * 8; }
+
+Geometry make_geometry_v4(const at::Tensor& input, const at::Tensor& offset_mask,
+                          int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w,
+                          int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w,
+                          int64_t group, int64_t group_channels, double offset_scale,
+                          int64_t im2col_step, bool remove_center) {
+  const char* op = "dcnv4";
+  Geometry g = input_geometry(op, input, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
+                              dilation_h, dilation_w, group, group_channels, offset_scale,
+                              im2col_step, remove_center);
+  // Room for the round-up to a multiple of 8.
+  const int64_t entries = point_entries(op, group, g.points, 3, "the offsets and mask values",
+                                        std::numeric_limits<int64_t>::max() - 7, "2**63-8");
+  check_defined(op, input, "input");
+  check_defined(op, offset_mask, "offset_mask");
+  check_input(op, input, g);
+  TORCH_CHECK(offset_mask.device() == input.device(), op, ": offset_mask is on ",
+              offset_mask.device(), " but input is on ", input.device());
+  TORCH_CHECK(offset_mask.scalar_type() == input.scalar_type(), op, ": offset_mask has dtype ",
+              offset_mask.scalar_type(), " but input has dtype ", input.scalar_type());
+  const int64_t last = offset_mask.dim() == 4 ? offset_mask.size(3) : -1;
+  TORCH_CHECK(offset_mask.dim() == 4 && offset_mask.size(0) == g.batch &&
+                  offset_mask.size(1) == g.height_out && offset_mask.size(2) == g.width_out &&
+                  (last == entries || last == padded_point_entries(entries)),
+              op, ": offset_mask must have shape (", g.batch, ", ", g.height_out, ", ",
+              g.width_out, ", D) (N, H_out, W_out, D) with D = group*points*3 = ", entries,
+              " or its round-up to a multiple of 8, ", padded_point_entries(entries), ", got ",
+              offset_mask.sizes());
+  const int64_t P = g.points, entries_total = offset_mask.numel();
+  g.layout = {0, last, P * 3, P * 2, last, P * 3, entries_total, entries_total, true};
   return g;
 }
 
@@ -125,6 +189,13 @@ namespace {
 #define DCNV3_ARGS                                                                            \
   kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, group,        \
       group_channels, offset_scale, im2col_step, remove_center
+
+void check_grad_output(const char* op, const at::Tensor& grad_output, const at::Tensor& input,
+                       const Geometry& g) {
+  check_defined(op, grad_output, "grad_output");
+  check_same_layout(op, grad_output, "grad_output", input,
+                    {g.batch, g.height_out, g.width_out, g.channels()});
+}
 
 using Forward = at::Tensor (*)(const at::Tensor&, const at::Tensor&, const at::Tensor&,
                                const Geometry&);
@@ -145,11 +216,30 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& input,
                                                         const at::Tensor& grad_output,
                                                         DCNV3_PARAMS) {
   const Geometry g = make_geometry(input, offset, mask, DCNV3_ARGS);
-  check_defined(grad_output, "grad_output");
-  check_same_layout(grad_output, "grad_output", input,
-                    {g.batch, g.height_out, g.width_out, g.channels()});
+  check_grad_output("dcnv3", grad_output, input, g);
   return kernel(input.contiguous(), offset.contiguous(), mask.contiguous(),
                 grad_output.contiguous(), g);
+}
+
+// DCNv4 runs the same kernels: offset_mask holds both the offsets and the mask values, which its
+// layout locates (make_geometry_v4), and its gradient is one tensor of the same shape.
+template <Forward kernel>
+at::Tensor forward_v4(const at::Tensor& input, const at::Tensor& offset_mask, DCNV3_PARAMS) {
+  const Geometry g = make_geometry_v4(input, offset_mask, DCNV3_ARGS);
+  const at::Tensor points = offset_mask.contiguous();
+  return kernel(input.contiguous(), points, points, g);
+}
+
+template <Backward kernel>
+std::tuple<at::Tensor, at::Tensor> backward_v4(const at::Tensor& input,
+                                               const at::Tensor& offset_mask,
+                                               const at::Tensor& grad_output, DCNV3_PARAMS) {
+  const Geometry g = make_geometry_v4(input, offset_mask, DCNV3_ARGS);
+  check_grad_output("dcnv4", grad_output, input, g);
+  const at::Tensor points = offset_mask.contiguous();
+  // The kernel's second and third gradients are one tensor here (g.layout.shared).
+  auto grads = kernel(input.contiguous(), points, points, grad_output.contiguous(), g);
+  return {std::get<0>(grads), std::get<1>(grads)};
 }
 
 }  // namespace
@@ -174,15 +264,28 @@ DCNV3_TORCH_LIBRARY(DCNV3_LIBRARY, m) {
       "int kernel_w, int stride_h, int stride_w, int pad_h, int pad_w, int dilation_h, "
       "int dilation_w, int group, int group_channels, float offset_scale, int im2col_step, "
       "bool remove_center) -> (Tensor, Tensor, Tensor)");
+  m.def(
+      "dcnv4(Tensor input, Tensor offset_mask, int kernel_h, int kernel_w, int stride_h, "
+      "int stride_w, int pad_h, int pad_w, int dilation_h, int dilation_w, int group, "
+      "int group_channels, float offset_scale, int im2col_step, bool remove_center) -> Tensor");
+  m.def(
+      "dcnv4_backward(Tensor input, Tensor offset_mask, Tensor grad_output, int kernel_h, "
+      "int kernel_w, int stride_h, int stride_w, int pad_h, int pad_w, int dilation_h, "
+      "int dilation_w, int group, int group_channels, float offset_scale, int im2col_step, "
+      "bool remove_center) -> (Tensor, Tensor)");
 }
 
 TORCH_LIBRARY_IMPL(DCNV3_LIBRARY, CPU, m) {
 #ifdef DCNV3_HOST_CUDA
   m.impl("dcnv3", &forward<forward_cuda>);
   m.impl("dcnv3_backward", &backward<backward_cuda>);
+  m.impl("dcnv4", &forward_v4<forward_cuda>);
+  m.impl("dcnv4_backward", &backward_v4<backward_cuda>);
 #else
   m.impl("dcnv3", &forward<forward_cpu>);
   m.impl("dcnv3_backward", &backward<backward_cpu>);
+  m.impl("dcnv4", &forward_v4<forward_cpu>);
+  m.impl("dcnv4_backward", &backward_v4<backward_cpu>);
 #endif
 }
 
@@ -190,6 +293,8 @@ TORCH_LIBRARY_IMPL(DCNV3_LIBRARY, CPU, m) {
 TORCH_LIBRARY_IMPL(ops_dcnv3, CUDA, m) {
   m.impl("dcnv3", &forward<forward_cuda>);
   m.impl("dcnv3_backward", &backward<backward_cuda>);
+  m.impl("dcnv4", &forward_v4<forward_cuda>);
+  m.impl("dcnv4_backward", &backward_v4<backward_cuda>);
 }
 #endif
 

@@ -15,6 +15,27 @@
 
 namespace dcnv3 {
 
+// Where the offsets and mask values of one (output pixel, group) lie, in entries from the data
+// of the tensors that hold them (docs/operator.md, "DCNv4"). DCNv3 has two tensors, offset
+// (..., G*P*2) and mask (..., G*P); DCNv4 one, offset_mask (..., D), in which group g's P (x, y)
+// pairs start at g*3P and its P mask values follow them. Within a group, point p's pair is at
+// 2p and its mask value at p in either op, so the kernels serve both through this layout.
+struct PointLayout {
+  int64_t offset_start, offset_pixel, offset_group;
+  int64_t mask_start, mask_pixel, mask_group;
+  // The entries of the tensors that hold the offsets and the mask values (the same tensor for
+  // DCNv4, whose gradient is then one tensor too): the bound of the CPU kernels' wide reads.
+  int64_t offset_entries, mask_entries;
+  bool shared;
+
+  DCNV3_HOST_DEVICE int64_t offset_index(int64_t pixel, int64_t group) const {
+    return offset_start + pixel * offset_pixel + group * offset_group;
+  }
+  DCNV3_HOST_DEVICE int64_t mask_index(int64_t pixel, int64_t group) const {
+    return mask_start + pixel * mask_pixel + group * mask_group;
+  }
+};
+
 // Shapes and hyper-parameters of one call, validated before any kernel runs.
 struct Geometry {
   int64_t batch, height_in, width_in, height_out, width_out;
@@ -22,6 +43,7 @@ struct Geometry {
   int64_t group, group_channels, points;  // points = kernel_h*kernel_w (-1 with remove_center)
   double offset_scale;
   bool remove_center;
+  PointLayout layout;
 
   DCNV3_HOST_DEVICE int64_t channels() const { return group * group_channels; }
   DCNV3_HOST_DEVICE int64_t center_index() const { return (kernel_h * kernel_w - 1) / 2; }

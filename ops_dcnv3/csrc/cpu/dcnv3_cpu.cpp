@@ -97,14 +97,20 @@ inline void accumulate_corners(const scalar_t* x00, const scalar_t* x01, const s
   }
 }
 
-// What the samples of one (pixel, group) read: its offsets and mask values (and how many point
-// entries the tensors hold from there on), its kernel grid, and the group's first channel of
+// What the samples of one (pixel, group) read: its offsets and mask values (and how many
+// entries their tensors hold from each on), its kernel grid, and the group's first channel of
 // pixel (0, 0) of its image.
 template <typename scalar_t, typename acc_t>
 struct PixelGroup {
   const scalar_t *offset, *mask, *image;
-  int64_t points_left;
+  int64_t offset_left, mask_left;
   PointGrid<acc_t> grid;
+
+  // Whether kLanes points' worth of offsets and mask values from point `first` on lie inside
+  // their tensors (the lanes past the group's last point then read its neighbours, unused).
+  bool holds_lanes(int64_t first, int64_t lanes) const {
+    return 2 * (first + lanes) <= offset_left && first + lanes <= mask_left;
+  }
 };
 
 #if defined(__AVX512F__)
@@ -178,7 +184,7 @@ bool accumulate_samples(const ForwardPoints<acc_t>& points, const PixelGroup<sca
   for (size_t chunk = 0; chunk < points.count.size(); ++chunk) {
     const int64_t first = static_cast<int64_t>(chunk) * kLanes, count = points.count[chunk];
     const PointInputs<scalar_t, acc_t> in(px.offset + 2 * first, px.mask + first, count,
-                                          first + kLanes <= px.points_left);
+                                          px.holds_lanes(first, kLanes));
     const Value h = Grid::locate(px.grid.origin_h, points.y[chunk], in.y, scale);
     const Value w = Grid::locate(px.grid.origin_w, points.x[chunk], in.x, scale);
     const SampleLanes<acc_t> s(h, w, in.m, points.used[chunk], px.image, zeros, g.height_in,
@@ -260,9 +266,9 @@ template <typename scalar_t, int64_t GC>
 void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_t* mask,
                     scalar_t* output, const Geometry& g) {
   using acc_t = at::opmath_type<scalar_t>;
-  const int64_t C = g.channels(), gc = GC > 0 ? GC : g.group_channels, P = g.points;
+  const int64_t C = g.channels(), gc = GC > 0 ? GC : g.group_channels;
   const int64_t image_size = g.height_in * g.width_in * C;
-  const int64_t point_entries = g.batch * g.height_out * g.width_out * g.group * P;
+  const PointLayout& layout = g.layout;
   const ForwardPoints<acc_t> points(g);
   at::parallel_for(0, g.batch * g.height_out, 1, [&](int64_t begin, int64_t end) {
     Accumulator<acc_t, GC> accumulator(gc);
@@ -277,9 +283,12 @@ void forward_kernel(const scalar_t* input, const scalar_t* offset, const scalar_
       for (int64_t grp = 0; grp < g.group; ++grp) {
         for (int64_t w_out = 0; w_out < g.width_out; ++w_out) {
           const int64_t pixel = row * g.width_out + w_out;
-          const int64_t first_point = (pixel * g.group + grp) * P;
-          const PixelGroup<scalar_t, acc_t> px{offset + 2 * first_point, mask + first_point,
-                                               image + grp * gc, point_entries - first_point,
+          const int64_t at_offset = layout.offset_index(pixel, grp);
+          const int64_t at_mask = layout.mask_index(pixel, grp);
+          const PixelGroup<scalar_t, acc_t> px{offset + at_offset, mask + at_mask,
+                                               image + grp * gc,
+                                               layout.offset_entries - at_offset,
+                                               layout.mask_entries - at_mask,
                                                PointGrid<acc_t>(g, h_out, w_out)};
           std::fill(acc, acc + gc, acc_t(0));
           if (accumulate_samples(points, px, zeros.data(), g, gc, acc)) {
@@ -307,11 +316,12 @@ void backward_slice(const scalar_t* image, const scalar_t* offset, const scalar_
     for (int64_t w_out = 0; w_out < g.width_out; ++w_out) {
       const int64_t pixel = (n * g.height_out + h_out) * g.width_out + w_out;
       const Grid grid(g, h_out, w_out);
-      const int64_t point_base = pixel * g.group + grp;
-      const scalar_t* off = offset + point_base * P * 2;
-      const scalar_t* msk = mask + point_base * P;
-      scalar_t* g_off = grad_offset + point_base * P * 2;
-      scalar_t* g_msk = grad_mask + point_base * P;
+      const int64_t at_offset = g.layout.offset_index(pixel, grp);
+      const int64_t at_mask = g.layout.mask_index(pixel, grp);
+      const scalar_t* off = offset + at_offset;
+      const scalar_t* msk = mask + at_mask;
+      scalar_t* g_off = grad_offset + at_offset;
+      scalar_t* g_msk = grad_mask + at_mask;
       const scalar_t* go = grad_output + pixel * C + grp * gc;
       for (int64_t p = 0; p < P; ++p) {
         const acc_t h = Grid::locate(grid.origin_h, points.y[p], off[2 * p + 1], scale);
@@ -376,8 +386,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cpu(const at::Tensor& in
                                                             const Geometry& g) {
   const auto acc_type = at::toOpMathType(input.scalar_type());
   auto grad_input = at::zeros(input.sizes(), input.options().dtype(acc_type));
-  auto grad_offset = at::empty_like(offset);
-  auto grad_mask = at::empty_like(mask);
+  // The kernel writes every offset and mask entry; one tensor holding both (DCNv4) may have
+  // entries of neither (its padding), whose gradient is zero.
+  auto grad_offset = g.layout.shared ? at::zeros_like(offset) : at::empty_like(offset);
+  auto grad_mask = g.layout.shared ? grad_offset : at::empty_like(mask);
   if (input.numel() == 0 || grad_output.numel() == 0) {
     return {grad_input.to(input.scalar_type()), grad_offset.zero_(), grad_mask.zero_()};
   }

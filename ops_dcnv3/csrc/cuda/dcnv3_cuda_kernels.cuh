@@ -1,4 +1,5 @@
-// DCNv3 CUDA kernels and their launches. Forward: one thread per (pixel, group, channel), so a
+// DCNv3 CUDA kernels and their launches (DCNv4 runs them too: the geometry's layout says where
+// its offsets and mask values lie). Forward: one thread per (pixel, group, channel), so a
 // warp reads contiguous channels of each sampled corner (coalesced). Backward: one thread per
 // (pixel, group, point) reduces the offset/mask gradients over the group's channels in registers
 // and scatters the input gradient with atomics into a float (or double) buffer. All indices are
@@ -73,8 +74,8 @@ __global__ void forward_kernel(const scalar_t* __restrict__ input,
     const int64_t n = pixel / (g.width_out * g.height_out);
     const PointGrid<acc_t> grid(g, h_out, w_out);
     const scalar_t* image = input + n * g.height_in * g.width_in * C + channel;
-    const scalar_t* off = offset + (pixel * g.group + grp) * P * 2;
-    const scalar_t* msk = mask + (pixel * g.group + grp) * P;
+    const scalar_t* off = offset + g.layout.offset_index(pixel, grp);
+    const scalar_t* msk = mask + g.layout.mask_index(pixel, grp);
     acc_t acc = 0;
     for (int64_t p = 0; p < P; ++p) {
       int64_t i, j;
@@ -124,14 +125,16 @@ __global__ void backward_kernel(const scalar_t* __restrict__ input,
     const PointGrid<acc_t> grid(g, h_out, w_out);
     int64_t i, j;
     point_position(g, p, i, j);
-    const acc_t h = grid.loc_h(g, j, static_cast<acc_t>(offset[index * 2 + 1]));
-    const acc_t w = grid.loc_w(g, i, static_cast<acc_t>(offset[index * 2]));
+    const int64_t at_offset = g.layout.offset_index(pixel, grp) + 2 * p;
+    const int64_t at_mask = g.layout.mask_index(pixel, grp) + p;
+    const acc_t h = grid.loc_h(g, j, static_cast<acc_t>(offset[at_offset + 1]));
+    const acc_t w = grid.loc_w(g, i, static_cast<acc_t>(offset[at_offset]));
     // At a NaN location the sample, hence the mask gradient, is NaN; nothing flows further.
     acc_t d_mask = nan_location(h, w) ? std::numeric_limits<acc_t>::quiet_NaN() : acc_t(0);
     acc_t d_h = 0, d_w = 0;
     if (inside(h, w, g.height_in, g.width_in)) {
       const Bilinear<acc_t> b(h, w, g.height_in, g.width_in);
-      const acc_t m = static_cast<acc_t>(mask[index]);
+      const acc_t m = static_cast<acc_t>(mask[at_mask]);
       const int64_t slice = n * g.height_in * g.width_in * C + grp * gc;
       const scalar_t* image = input + slice;
       acc_t* grad_image = grad_input + slice;
@@ -156,9 +159,9 @@ __global__ void backward_kernel(const scalar_t* __restrict__ input,
       d_w *= scale;
       d_h *= scale;
     }
-    grad_mask[index] = static_cast<scalar_t>(d_mask);
-    grad_offset[index * 2] = static_cast<scalar_t>(d_w);
-    grad_offset[index * 2 + 1] = static_cast<scalar_t>(d_h);
+    grad_mask[at_mask] = static_cast<scalar_t>(d_mask);
+    grad_offset[at_offset] = static_cast<scalar_t>(d_w);
+    grad_offset[at_offset + 1] = static_cast<scalar_t>(d_h);
   }
 }
 
@@ -189,8 +192,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward_cuda(const at::Tensor& i
   const auto acc_type = at::toOpMathType(input.scalar_type());
   auto grad_input = at::zeros(input.sizes(), input.options().dtype(acc_type));
   auto grad_offset = at::zeros_like(offset);
-  auto grad_mask = at::zeros_like(mask);
-  const int64_t total = mask.numel();  // one thread per (pixel, group, point)
+  // One tensor holds both for DCNv4 (g.layout.shared); its padding entries keep their zeros.
+  auto grad_mask = g.layout.shared ? grad_offset : at::zeros_like(mask);
+  // one thread per (pixel, group, point)
+  const int64_t total = g.batch * g.height_out * g.width_out * g.group * g.points;
   if (total > 0 && input.numel() > 0) {
     // The atomics sum the input gradient in no fixed order, so it differs between runs in the
     // last bits: torch.use_deterministic_algorithms(True) makes this an error, as for torch's own
