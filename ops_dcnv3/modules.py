@@ -283,7 +283,8 @@ class DCNv4(nn.Module):
 
     def forward(self, x, shape=None):
         n, height, width = self.image_shape(x, shape)
-        image = x.reshape(n, height, width, self.channels)
+        # an NHWC input as it is, so that an ONNX trace keeps its sizes dynamic
+        image = x if x.dim() == 4 else x.reshape(n, height, width, self.channels)
         value = image if self.without_pointwise else self.value_proj(image)
         if self.dw_kernel_size is not None:
             source = self.offset_mask_dw(image.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
@@ -299,7 +300,7 @@ class DCNv4(nn.Module):
             y = y * (1 - scale) + value * scale
         if not self.without_pointwise:
             y = self.output_proj(y)
-        return y.reshape(x.shape[:-1] + (y.shape[-1],))
+        return y if x.dim() == 4 else y.reshape(n, height * width, y.shape[-1])
 
 
 class DCNv4_pytorch(DCNv4):

@@ -1,4 +1,4 @@
-"""ONNX export of models holding DCNv3 modules, in one of two forms of the op:
+"""ONNX export of models holding DCNv3 (or DCNv4) modules, in one of two forms of the op:
 
 - ``portable``: the grid_sample decomposition of ``reference.py`` over the whole batch, which
   traces into standard ONNX ops (GridSample, opset >= 16) that ONNX Runtime runs as it is;
@@ -15,8 +15,8 @@ import warnings
 import torch
 
 from .functional import dcnv3_op
-from .modules import DCNv3
-from .reference import dcnv3_sample
+from .modules import DCNv3, DCNv4
+from .reference import dcnv3_sample, dcnv4_sample
 
 OPSET_VERSION = 17  # GridSample needs 16, LayerNormalization 17
 PLUGIN_DOMAIN = 'mmdeploy'
@@ -56,27 +56,36 @@ def dcnv3_plugin(input, offset, mask, geometry):
     return _PluginDCNv3.apply(input, offset, mask, geometry)
 
 
-# The modules' core_op in each form, called as core_op(input, offset, mask, geometry). The
-# portable form is the reference in one chunk (dcnv3_sample), so that the trace keeps the batch
-# size dynamic.
-EXPORT_OPS = {'portable': dcnv3_sample, 'plugin': dcnv3_plugin}
+# The modules' core_op in each form, called as core_op(input, offset, mask, geometry) (DCNv4:
+# core_op(input, offset_mask, geometry)). The portable form is the reference in one chunk
+# (dcnv3_sample, dcnv4_sample), so that the trace keeps the batch size dynamic. DCNv4 has no
+# plugin form: the published release has no TensorRT plugin for it.
+EXPORT_OPS = {DCNv3: {'portable': dcnv3_sample, 'plugin': dcnv3_plugin},
+              DCNv4: {'portable': dcnv4_sample}}
+EXPORT_MODES = ('portable', 'plugin')
 
 
 @contextlib.contextmanager
 def dcnv3_export_form(model, mode):
-    """Routes every DCNv3 module of ``model`` through the export form ``mode`` while inside."""
-    if mode not in EXPORT_OPS:
+    """Routes every DCNv3 and DCNv4 module of ``model`` through the export form ``mode`` while
+    inside."""
+    if mode not in EXPORT_MODES:
         raise ValueError(f"unknown DCNv3 export mode '{mode}' (expected one of "
-                         f'{sorted(EXPORT_OPS)})')
-    modules = [m for m in model.modules() if isinstance(m, DCNv3)]
+                         f'{sorted(EXPORT_MODES)})')
+    modules = [(m, forms) for m in model.modules() for kind, forms in EXPORT_OPS.items()
+               if isinstance(m, kind)]
     if not modules:
-        raise ValueError(f'{type(model).__name__} holds no DCNv3 module to export')
-    for module in modules:
-        module.core_op = EXPORT_OPS[mode]
+        raise ValueError(f'{type(model).__name__} holds no DCNv3 or DCNv4 module to export')
+    for module, forms in modules:
+        if mode not in forms:
+            raise ValueError(f"{type(module).__name__} modules have no '{mode}' export form "
+                             f'(only {sorted(forms)})')
+    for module, forms in modules:
+        module.core_op = forms[mode]
     try:
         yield model
     finally:
-        for module in modules:
+        for module, _ in modules:
             del module.core_op  # back to the class's op
 
 

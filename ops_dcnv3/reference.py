@@ -79,9 +79,12 @@ def split_offset_mask(offset_mask, geometry):
     entries past G*3P (the padding to a multiple of 8) are not read (docs/operator.md,
     "DCNv4")."""
     group, points = geometry.group, geometry.points
-    per_group = offset_mask[..., :group * points * 3].unflatten(-1, (group, points * 3))
-    offset = per_group[..., :points * 2].flatten(-2)
-    mask = per_group[..., points * 2:].flatten(-2)
+    # Sizes read from the tensor (not flatten/unflatten), so that an ONNX trace keeps them.
+    n, height_out, width_out = offset_mask.shape[:3]
+    per_group = offset_mask[..., :group * points * 3].reshape(n, height_out, width_out, group,
+                                                                points * 3)
+    offset = per_group[..., :points * 2].reshape(n, height_out, width_out, group * points * 2)
+    mask = per_group[..., points * 2:].reshape(n, height_out, width_out, group * points)
     return offset, mask
 
 

@@ -73,3 +73,16 @@ def case_id(case):
 
 CASES = list(geometry_cases())
 CASE_IDS = [case_id(c) for c in CASES]
+
+
+def offset_mask_of(offset, mask, group, points, padded=True, fill=0.0):
+    """DCNv4's offset_mask holding DCNv3's offset and mask: per group its P (x, y) pairs, then
+    its P mask values; padded to a multiple of 8 entries filled with ``fill`` (which the op must
+    never read)."""
+    lead = offset.shape[:-1]
+    per_group = torch.cat([offset.reshape(*lead, group, points * 2),
+                           mask.reshape(*lead, group, points)], dim=-1).flatten(-2)
+    entries = group * points * 3
+    width = -(-entries // 8) * 8 if padded else entries
+    padding = per_group.new_full((*lead, width - entries), fill)
+    return torch.cat([per_group, padding], dim=-1)

@@ -21,7 +21,7 @@ from internimage.engine import load_config
 from internimage.engine.launch import exits_on_usage_error
 from internimage.models import load_checkpoint
 from internimage.models.variants import HEAD_OPTIONS
-from ops_dcnv3.onnx import EXPORT_OPS, PLUGIN_DOMAIN, PLUGIN_OP_TYPE, export_onnx
+from ops_dcnv3.onnx import EXPORT_MODES, PLUGIN_DOMAIN, PLUGIN_OP_TYPE, export_onnx
 
 EXAMPLE_BATCH = 2
 # Relative tolerance of the ONNX Runtime check, on the largest output magnitude.
@@ -32,7 +32,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint', help='checkpoint file (ours or a published layout)')
-    parser.add_argument('--mode', choices=sorted(EXPORT_OPS), default='portable',
+    parser.add_argument('--mode', choices=sorted(EXPORT_MODES), default='portable',
                         help='portable: DCNv3 as standard ONNX ops (ONNX Runtime); plugin: one '
                              f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE} node (TensorRT plugin)')
     parser.add_argument('--out', help='output file (default: next to the checkpoint, '

@@ -53,8 +53,9 @@ int64_t output_length(int64_t size, int64_t kernel, int64_t stride, int64_t pad,
 // above `bound` (text: how Python's geometry.py writes it), before anything multiplies it.
 int64_t point_entries(const char* op, int64_t group, int64_t points, int64_t per_point,
                       const char* what, int64_t bound, const char* bound_text) {
-  int64_t entries = 0;
-  TORCH_CHECK(!c10::mul_overflows(group, points * per_point, &entries) && entries <= bound, op,
+  int64_t per_group = 0, entries = 0;
+  TORCH_CHECK(!c10::mul_overflows(points, per_point, &per_group) &&
+                  !c10::mul_overflows(group, per_group, &entries) && entries <= bound, op,
               ": group*points*", per_point, " (", what, ") is out of range, got ", group, "*",
               points, "*", per_point, " (at most ", bound_text, ")");
   return entries;
