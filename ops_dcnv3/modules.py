@@ -4,6 +4,7 @@ module" and "DCNv4").
 ``DCNv3`` runs the compiled op, ``DCNv3_pytorch`` the reference; both share one implementation and
 load each other's weights. Likewise ``DCNv4`` and ``DCNv4_pytorch``.
 """
+import dataclasses
 import math
 
 import torch
@@ -105,6 +106,19 @@ def check_module_args(module, remove_center, **sizes):
         raise ValueError(f'{module}: remove_center needs an odd kernel_size, got {kernel_size}')
 
 
+def pack_offset_mask(offset, mask, geometry):
+    """DCNv3's offset (N, H, W, G*P*2) and mask (N, H, W, G*P) as DCNv4's offset_mask, per group
+    its pairs then its mask values, zero-padded to a multiple of 8 entries: what the published
+    DCNv3 module does with use_dcn_v4_op."""
+    n, height, width = offset.shape[:3]
+    group = geometry.group
+    packed = torch.cat([offset.reshape(n, height, width, group, -1),
+                        mask.reshape(n, height, width, group, -1)], dim=-1)
+    packed = packed.reshape(n, height, width, -1)
+    entries, padded = offset_mask_sizes(geometry)
+    return F.pad(packed, (0, padded - entries))
+
+
 def square_geometry(kernel_size, stride, pad, dilation, group, group_channels, offset_scale,
                     remove_center, op):
     """The Geometry a module builds once, in __init__, and hands to its op on every call."""
@@ -118,12 +132,14 @@ class DCNv3(nn.Module):
     """DCNv3 block: input/output projections around the deformable op, with offsets and
     softmax-normalised masks predicted from a depthwise-conv view of the input. NHWC in and out."""
 
-    # Called as core_op(input, offset, mask, geometry); onnx.py swaps it for the export forms.
+    # Called as core_op(input, offset, mask, geometry), or with use_dcn_v4_op as
+    # core_op_v4(input, offset_mask, geometry_v4); onnx.py swaps them for the export forms.
     core_op = staticmethod(dcnv3_op)
+    core_op_v4 = staticmethod(dcnv4_op)
 
     def __init__(self, channels=64, kernel_size=3, dw_kernel_size=None, stride=1, pad=1,
                  dilation=1, group=4, offset_scale=1.0, act_layer='GELU', norm_layer='LN',
-                 center_feature_scale=False, remove_center=False):
+                 center_feature_scale=False, remove_center=False, use_dcn_v4_op=False):
         super().__init__()
         dw_kernel_size = kernel_size if dw_kernel_size is None else dw_kernel_size
         check_module_args('DCNv3', channels=channels, kernel_size=kernel_size,
@@ -145,6 +161,10 @@ class DCNv3(nn.Module):
                                         self.group_channels, offset_scale, remove_center,
                                         'dcnv3')
         self.points = self.geometry.points
+        # The published option: the same offsets and softmax-normalised mask, packed into
+        # DCNv4's offset_mask and run by the DCNv4 op (same values, the DCNv4 kernels).
+        self.use_dcn_v4_op = bool(use_dcn_v4_op)
+        self.geometry_v4 = dataclasses.replace(self.geometry, op='dcnv4')
 
         self.dw_conv = nn.Sequential(
             nn.Conv2d(channels, channels, dw_kernel_size, stride=1,
@@ -181,7 +201,11 @@ class DCNv3(nn.Module):
         mask = softmax_over_points(self.mask(x1).reshape(*x1.shape[:3], self.group, self.points))
         # the size spelled out: -1 is ambiguous for an empty batch
         mask = mask.reshape(*x1.shape[:3], self.group * self.points).to(x_proj.dtype)
-        y = self.core_op(x_proj, offset, mask, self.geometry)
+        if self.use_dcn_v4_op:
+            y = self.core_op_v4(x_proj, pack_offset_mask(offset, mask, self.geometry_v4),
+                                self.geometry_v4)
+        else:
+            y = self.core_op(x_proj, offset, mask, self.geometry)
         if self.center_feature_scale:
             scale = torch.sigmoid(F.linear(x1, self.center_feature_scale_proj_weight,
                                            self.center_feature_scale_proj_bias))
@@ -194,6 +218,7 @@ class DCNv3_pytorch(DCNv3):
     """DCNv3 on the pure-PyTorch reference op (no compiled code needed)."""
 
     core_op = staticmethod(dcnv3_reference_op)
+    core_op_v4 = staticmethod(dcnv4_reference_op)
 
 
 class DCNv4(nn.Module):

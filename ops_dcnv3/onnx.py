@@ -10,13 +10,14 @@ onnxscript, takes some 30x longer on a small model, and its shape guards refuse 
 below 33 pixels (where the last level's map would be 1x1).
 """
 import contextlib
+import dataclasses
 import warnings
 
 import torch
 
 from .functional import dcnv3_op
 from .modules import DCNv3, DCNv4
-from .reference import dcnv3_sample, dcnv4_sample
+from .reference import dcnv3_sample, dcnv4_sample, split_offset_mask
 
 OPSET_VERSION = 17  # GridSample needs 16, LayerNormalization 17
 PLUGIN_DOMAIN = 'mmdeploy'
@@ -56,12 +57,25 @@ def dcnv3_plugin(input, offset, mask, geometry):
     return _PluginDCNv3.apply(input, offset, mask, geometry)
 
 
-# The modules' core_op in each form, called as core_op(input, offset, mask, geometry) (DCNv4:
-# core_op(input, offset_mask, geometry)). The portable form is the reference in one chunk
-# (dcnv3_sample, dcnv4_sample), so that the trace keeps the batch size dynamic. DCNv4 has no
-# plugin form: the published release has no TensorRT plugin for it.
-EXPORT_OPS = {DCNv3: {'portable': dcnv3_sample, 'plugin': dcnv3_plugin},
-              DCNv4: {'portable': dcnv4_sample}}
+def dcnv4_plugin(input, offset_mask, geometry):
+    """DCNv4 written as the DCNv3 plugin node on the offsets and mask values offset_mask holds
+    (the same values; there is no DCNv4 plugin): the export of DCNv3 modules with
+    use_dcn_v4_op."""
+    offset, mask = split_offset_mask(offset_mask, geometry)
+    return dcnv3_plugin(input, offset, mask, dataclasses.replace(geometry, op='dcnv3'))
+
+
+# Per module class and form: the module attributes to swap and what to put there. The modules
+# call core_op(input, offset, mask, geometry), and DCNv3 modules with use_dcn_v4_op (and DCNv4
+# modules) core_op_v4 / core_op(input, offset_mask, geometry). The portable form is the
+# reference in one chunk (dcnv3_sample, dcnv4_sample), so that the trace keeps the batch size
+# dynamic. DCNv4 modules have no plugin form: the published release has no TensorRT plugin for
+# DCNv4.
+EXPORT_OPS = {
+    DCNv3: {'portable': {'core_op': dcnv3_sample, 'core_op_v4': dcnv4_sample},
+            'plugin': {'core_op': dcnv3_plugin, 'core_op_v4': dcnv4_plugin}},
+    DCNv4: {'portable': {'core_op': dcnv4_sample}},
+}
 EXPORT_MODES = ('portable', 'plugin')
 
 
@@ -81,12 +95,14 @@ def dcnv3_export_form(model, mode):
             raise ValueError(f"{type(module).__name__} modules have no '{mode}' export form "
                              f'(only {sorted(forms)})')
     for module, forms in modules:
-        module.core_op = forms[mode]
+        for attribute, op in forms[mode].items():
+            setattr(module, attribute, op)
     try:
         yield model
     finally:
-        for module, _ in modules:
-            del module.core_op  # back to the class's op
+        for module, forms in modules:
+            for attribute in forms[mode]:
+                delattr(module, attribute)  # back to the class's op
 
 
 def export_onnx(model, example_inputs, path, mode='portable', input_names=None,

@@ -28,7 +28,7 @@ PUBLISHED_BACKBONE_DEFAULTS = dict(
     channels=64, depths=[3, 4, 18, 5], groups=[3, 6, 12, 24], mlp_ratio=4.0, drop_path_rate=0.2,
     act_layer='GELU', norm_layer='LN', layer_scale=None, offset_scale=1.0, post_norm=False,
     with_cp=False, dw_kernel_size=None, level2_post_norm=False, level2_post_norm_block_ids=None,
-    res_post_norm=False, center_feature_scale=False, remove_center=False)
+    res_post_norm=False, center_feature_scale=False, remove_center=False, use_dcn_v4_op=False)
 BACKBONE_OPTIONS = tuple(PUBLISHED_BACKBONE_DEFAULTS)
 
 # Keys collected from anywhere in the model config. Sizes and weights that name the same thing
@@ -480,12 +480,12 @@ def _trunk_class():
 
 def published_table(checkout):
     """{published config name: facts} for every detection and segmentation recipe of a
-    published checkout (the DCNv4 one excepted: that operator is not here yet)."""
+    published checkout."""
     from mmengine.config import Config
     table = {}
     for task in ('detection', 'segmentation'):
         for path in sorted(Path(checkout, task, 'configs').glob('*/*.py')):
-            if 'dcnv4' in path.name or path.parent.name.startswith('_'):
+            if path.parent.name.startswith('_'):
                 continue
             cfg = Config.fromfile(str(path), import_custom_modules=False).to_dict()
             table[f'{task}/{path.parent.name}/{path.stem}'] = published_facts(

@@ -248,6 +248,27 @@ def test_remove_center_variant_runs_on_both_operators():
         torch.testing.assert_close(ours(x), reference(x))
 
 
+@pytest.mark.parametrize('core_op', ['DCNv3', 'DCNv3_pytorch'])
+def test_use_dcn_v4_op_gives_the_same_model_on_the_dcnv4_op(core_op):
+    """The published option packs the DCNv3 modules' offsets and softmax-normalised masks into
+    DCNv4's offset_mask and runs the DCNv4 op: the same state dict, the same outputs and
+    gradients (center_feature_scale and remove_center included)."""
+    torch.manual_seed(0)
+    options = dict(core_op=core_op, center_feature_scale=True, remove_center=True,
+                   dw_kernel_size=5)
+    plain = perturbed(internimage_test(**options)).double()
+    v4 = internimage_test(use_dcn_v4_op=True, **options).double()
+    v4.load_state_dict(plain.state_dict())
+    assert all(block.dcn.use_dcn_v4_op for level in v4.levels for block in level.blocks)
+    x = torch.randn(2, 3, 32, 32, dtype=torch.float64)
+    outputs = [model(x) for model in (plain, v4)]
+    torch.testing.assert_close(outputs[1], outputs[0])
+    for model, out in zip((plain, v4), outputs):
+        out.square().sum().backward()
+    for (name, a), (_, b) in zip(plain.named_parameters(), v4.named_parameters()):
+        torch.testing.assert_close(b.grad, a.grad, msg=name)
+
+
 def test_frozen_stages_freeze_the_stem_and_levels():
     backbone = create_backbone('internimage_test', frozen_stages=2)
     backbone.train()

@@ -58,6 +58,9 @@ DETECTION = {
     **{f'coco/mask_rcnn_internimage_{v}_fpn_{s}_coco.py': (
         f'coco/mask_rcnn_internimage_{v}_fpn_{s}_coco.py', (1333, 800), MASK_RCNN_TEST,
         (80, 80), 'CocoDataset') for v in 'tsb' for s in ('1x', '3x')},
+    'coco/mask_rcnn_internimage_t_fpn_1x_coco_with_dcnv4.py': (
+        'coco/mask_rcnn_internimage_t_fpn_1x_coco_with_dcnv4.py', (1333, 800), MASK_RCNN_TEST,
+        (80, 80), 'CocoDataset'),
     **{f'coco/cascade_internimage_{v}_fpn_{s}_coco.py': (
         f'coco/cascade_internimage_{v}_fpn_{s}_coco.py', (1333, 800), MASK_RCNN_TEST,
         (80, 80, 80, 80), 'CocoDataset') for v in ('l', 'xl') for s in ('1x', '3x')},

@@ -67,7 +67,7 @@ class InternImageTrunk(BaseModule):
                  layer_scale=None, offset_scale=1.0, post_norm=False, res_post_norm=False,
                  level2_post_norm=False, level2_post_norm_block_ids=None,
                  center_feature_scale=False, remove_center=False, dw_kernel_size=None,
-                 with_cp=False, in_channels=3, stem=True, init_cfg=None):
+                 use_dcn_v4_op=False, with_cp=False, in_channels=3, stem=True, init_cfg=None):
         super().__init__(init_cfg)
         if len(depths) != len(groups):
             raise ValueError(f'depths {list(depths)} and groups {list(groups)} must have one '
@@ -95,7 +95,8 @@ class InternImageTrunk(BaseModule):
                 else None,
                 core_op=core, groups=group, mlp_ratio=mlp_ratio, act_layer=act_layer,
                 res_post_norm=res_post_norm, layer_scale=layer_scale, offset_scale=offset_scale,
-                dw_kernel_size=dw_kernel_size, remove_center=remove_center, with_cp=with_cp))
+                dw_kernel_size=dw_kernel_size, remove_center=remove_center,
+                use_dcn_v4_op=use_dcn_v4_op, with_cp=with_cp))
         init_internimage_weights(self)
 
     def run_levels(self, x, level_inputs=None):

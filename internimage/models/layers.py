@@ -92,7 +92,7 @@ class InternImageLayer(nn.Module):
     def __init__(self, core_op, channels, groups, mlp_ratio=4.0, drop_path=0.0, act_layer='GELU',
                  norm_layer='LN', post_norm=False, res_post_norm=False, layer_scale=None,
                  offset_scale=1.0, dw_kernel_size=None, center_feature_scale=False,
-                 remove_center=False, with_cp=False):
+                 remove_center=False, use_dcn_v4_op=False, with_cp=False):
         super().__init__()
         if post_norm and res_post_norm:
             raise ValueError('post_norm and res_post_norm are exclusive: post_norm already '
@@ -104,7 +104,7 @@ class InternImageLayer(nn.Module):
                            group=groups, offset_scale=offset_scale, act_layer=act_layer,
                            norm_layer=norm_layer, dw_kernel_size=dw_kernel_size,
                            center_feature_scale=center_feature_scale,
-                           remove_center=remove_center)
+                           remove_center=remove_center, use_dcn_v4_op=use_dcn_v4_op)
         self.norm2 = build_norm_layer(channels, 'LN')
         self.mlp = MLPLayer(channels, int(channels * mlp_ratio), act_layer)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
