@@ -128,10 +128,10 @@ def assert_close(ours, published, what):
         assert error <= TOLERANCE, f'{name}: relative error {error:.2e}'
 
 
-def read_key_list(published_name):
+def read_key_list(published_name, folder='keys'):
     """``{name: shape}`` of a released model's state dict (lines ``name<TAB>(shape)``; lines
-    starting with # are notes)."""
-    path = needs_published(f'keys/{published_name}.txt')
+    starting with # are notes), from ``keys/`` or, for FlashInternImage, ``keys_flash/``."""
+    path = needs_published(f'{folder}/{published_name}.txt')
     shapes = {}
     for line in path.read_text().splitlines():
         if line.strip() and not line.startswith('#'):

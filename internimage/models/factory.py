@@ -1,18 +1,26 @@
 """Models built by name, as in timm: ``internimage_t(**overrides)`` builds the classifier,
-``create_backbone('internimage_t', out_indices=...)`` the detection/segmentation backbone. The
-names are those of the variant record (``internimage.models.variants``)."""
-from .internimage import InternImage, InternImageClassifier
-from .variants import variant_name
+``create_backbone('internimage_t', out_indices=...)`` the detection/segmentation backbone;
+likewise ``flash_internimage_t`` (FlashInternImage). The names are those of the variant record
+(``internimage.models.variants``)."""
+from .internimage import (FlashInternImage, FlashInternImageClassifier, InternImage,
+                          InternImageClassifier)
+from .variants import FLASH_PREFIX, variant_name
 
 
 def create_classifier(name, **overrides):
-    """The classifier of variant ``name`` (or its arch key), ``overrides`` over its options."""
-    return InternImageClassifier(arch=variant_name(name), **overrides)
+    """The classifier of variant ``name`` (or its InternImage arch key), ``overrides`` over its
+    options: an InternImageClassifier, or a FlashInternImageClassifier for flash_internimage_*."""
+    variant = variant_name(name)
+    cls = FlashInternImageClassifier if variant.startswith(FLASH_PREFIX) else \
+        InternImageClassifier
+    return cls(arch=variant, **overrides)
 
 
 def create_backbone(name, **overrides):
     """The dense-prediction backbone of variant ``name``, ``overrides`` over its options."""
-    return InternImage(arch=variant_name(name), **overrides)
+    variant = variant_name(name)
+    cls = FlashInternImage if variant.startswith(FLASH_PREFIX) else InternImage
+    return cls(arch=variant, **overrides)
 
 
 def internimage_t(**overrides):
@@ -53,3 +61,28 @@ def internimage_g(**overrides):
 def internimage_test(**overrides):
     """The unpublished tiny variant for tests (16 channels, one block per level)."""
     return create_classifier('internimage_test', **overrides)
+
+
+def flash_internimage_t(**overrides):
+    """The FlashInternImage-T classifier (30M parameters, DCNv4)."""
+    return create_classifier('flash_internimage_t', **overrides)
+
+
+def flash_internimage_s(**overrides):
+    """The FlashInternImage-S classifier (50M parameters, DCNv4)."""
+    return create_classifier('flash_internimage_s', **overrides)
+
+
+def flash_internimage_b(**overrides):
+    """The FlashInternImage-B classifier (97M parameters, DCNv4)."""
+    return create_classifier('flash_internimage_b', **overrides)
+
+
+def flash_internimage_l(**overrides):
+    """The FlashInternImage-L classifier (223M parameters, DCNv4)."""
+    return create_classifier('flash_internimage_l', **overrides)
+
+
+def flash_internimage_test(**overrides):
+    """The unpublished tiny FlashInternImage for tests (16 channels, one block per level)."""
+    return create_classifier('flash_internimage_test', **overrides)

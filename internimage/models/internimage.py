@@ -14,27 +14,28 @@ from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ops_dcnv3 import DCNv3, build_norm_layer
+from ops_dcnv3 import DCNv3, DCNv4, build_norm_layer
 
 from .checkpoint import load_checkpoint
 from .heads import (CLIP_EMBED_DIM, CONV_HEAD_SCALE, AttentionPooling, build_clip_token_convs,
                     build_conv_head)
 from .layers import InternImageLevel, StemLayer, channels_first_view, resolve_core_op
-from .variants import level_widths, with_arch
+from .variants import FLASH_PREFIX, MODEL_PREFIX, level_widths, with_arch
 
 STEM_STRIDE = 4
 
 
 def init_internimage_weights(module):
     """The published initialisation: truncated-normal Linear weights with zero biases, then the
-    DCNv3 modules' own reset (zero offsets and masks), which the first pass would overwrite."""
+    deformable modules' own reset (zero offsets and masks), which the first pass would
+    overwrite."""
     for m in module.modules():
         if isinstance(m, nn.Linear):
             nn.init.trunc_normal_(m.weight, std=0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
     for m in module.modules():
-        if isinstance(m, DCNv3):
+        if isinstance(m, (DCNv3, DCNv4)):
             m._reset_parameters()
 
 
@@ -67,7 +68,8 @@ class InternImageTrunk(BaseModule):
                  layer_scale=None, offset_scale=1.0, post_norm=False, res_post_norm=False,
                  level2_post_norm=False, level2_post_norm_block_ids=None,
                  center_feature_scale=False, remove_center=False, dw_kernel_size=None,
-                 use_dcn_v4_op=False, with_cp=False, in_channels=3, stem=True, init_cfg=None):
+                 use_dcn_v4_op=False, dcn_output_bias=True, mlp_fc2_bias=True, with_cp=False,
+                 in_channels=3, stem=True, init_cfg=None):
         super().__init__(init_cfg)
         if len(depths) != len(groups):
             raise ValueError(f'depths {list(depths)} and groups {list(groups)} must have one '
@@ -96,7 +98,8 @@ class InternImageTrunk(BaseModule):
                 core_op=core, groups=group, mlp_ratio=mlp_ratio, act_layer=act_layer,
                 res_post_norm=res_post_norm, layer_scale=layer_scale, offset_scale=offset_scale,
                 dw_kernel_size=dw_kernel_size, remove_center=remove_center,
-                use_dcn_v4_op=use_dcn_v4_op, with_cp=with_cp))
+                use_dcn_v4_op=use_dcn_v4_op, dcn_output_bias=dcn_output_bias,
+                mlp_fc2_bias=mlp_fc2_bias, with_cp=with_cp))
         init_internimage_weights(self)
 
     def run_levels(self, x, level_inputs=None):
@@ -172,9 +175,14 @@ class InternImage(DenseOutputs, InternImageTrunk):
     in ``out_indices`` (see ``DenseOutputs``). ``arch`` names the variant; the other options
     are those of ``InternImageTrunk`` and override the variant's."""
 
+    # The family whose arch keys ``arch`` aliases, and the defaults under its variants' options.
+    variant_prefix = MODEL_PREFIX
+    family_defaults = {}
+
     def __init__(self, arch=None, out_indices=(0, 1, 2, 3), frozen_stages=-1, norm_eval=False,
                  **trunk_options):
-        super().__init__(**with_arch(arch, trunk_options, head=False))
+        super().__init__(**{**self.family_defaults,
+                            **with_arch(arch, trunk_options, False, self.variant_prefix)})
         self.arch = arch
         self.setup_outputs(self.level_channels, out_indices, frozen_stages, norm_eval)
 
@@ -192,8 +200,11 @@ class InternImageClassifier(InternImageTrunk):
     ``num_classes=0`` leaves the final Linear out (pooled features). ``arch`` names the variant;
     the other options are those of ``InternImageTrunk`` and override the variant's."""
 
+    variant_prefix = MODEL_PREFIX
+    family_defaults = {}
+
     def __init__(self, arch=None, **options):
-        options = with_arch(arch, options)
+        options = {**self.family_defaults, **with_arch(arch, options, True, self.variant_prefix)}
         num_classes = options.pop('num_classes', 1000)
         use_clip_projector = options.pop('use_clip_projector', False)
         super().__init__(**options)
@@ -227,3 +238,26 @@ class InternImageClassifier(InternImageTrunk):
 
     def forward(self, x):
         return self.head(self.forward_features(x))
+
+
+# FlashInternImage (OpenGVLab/DCNv4): the same trunk and heads on DCNv4 blocks; without ``arch``
+# the published FlashInternImage class's defaults.
+FLASH_DEFAULTS = dict(core_op='DCNv4', offset_scale=0.5, dcn_output_bias=False,
+                      mlp_fc2_bias=False)
+
+
+@MODELS.register_module()
+class FlashInternImage(InternImage):
+    """The FlashInternImage backbone for detection and segmentation (``arch``: 't', 's', 'b',
+    'l' or a ``flash_internimage_*`` variant name); options as ``InternImage``'s."""
+
+    variant_prefix = FLASH_PREFIX
+    family_defaults = FLASH_DEFAULTS
+
+
+@MODELS.register_module()
+class FlashInternImageClassifier(InternImageClassifier):
+    """FlashInternImage with its published classification head (the conv head)."""
+
+    variant_prefix = FLASH_PREFIX
+    family_defaults = FLASH_DEFAULTS

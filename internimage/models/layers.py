@@ -4,16 +4,45 @@ PyTorch runs in its channels_last memory format without copying."""
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
-from ops_dcnv3 import DCNv3, DCNv3_pytorch, build_act_layer, build_norm_layer
+from ops_dcnv3 import (DCNv3, DCNv3_pytorch, DCNv4, DCNv4_pytorch, build_act_layer,
+                       build_norm_layer)
 
-CORE_OPS = {'DCNv3': DCNv3, 'DCNv3_pytorch': DCNv3_pytorch}
+CORE_OPS = {'DCNv3': DCNv3, 'DCNv3_pytorch': DCNv3_pytorch, 'DCNv4': DCNv4,
+            'DCNv4_pytorch': DCNv4_pytorch}
 
 
 def resolve_core_op(name):
-    """The DCNv3 module class for a config's ``core_op`` string."""
+    """The deformable module class for a config's ``core_op`` string."""
     if name not in CORE_OPS:
         raise ValueError(f"unknown core_op '{name}' (expected one of {sorted(CORE_OPS)})")
     return CORE_OPS[name]
+
+
+def core_op_options(core, offset_scale=1.0, act_layer='GELU', norm_layer='LN',
+                    dw_kernel_size=None, center_feature_scale=False, remove_center=False,
+                    use_dcn_v4_op=False, dcn_output_bias=True):
+    """What each block passes its deformable module besides channels and group, as the
+    published models do: InternImage's DCNv3 modules (3x3, with their own depthwise conv, norm
+    and activation), FlashInternImage's DCNv4 modules (offset_scale, dw_kernel_size and
+    output_bias alone). An option the module of ``core`` does not take is an error here, where
+    the published FlashInternImage ignored it (center_feature_scale then only kept the level
+    norms, docs/architecture.md, "FlashInternImage")."""
+    if issubclass(core, DCNv4):
+        ignored = {'center_feature_scale': center_feature_scale, 'remove_center': remove_center,
+                   'use_dcn_v4_op': use_dcn_v4_op}
+        for name, value in ignored.items():
+            if value:
+                raise ValueError(f'{name}={value!r} is not an option of the DCNv4 core '
+                                 "(FlashInternImage's blocks do not pass it to DCNv4)")
+        return dict(offset_scale=offset_scale, dw_kernel_size=dw_kernel_size,
+                    output_bias=dcn_output_bias)
+    if not dcn_output_bias:
+        raise ValueError('dcn_output_bias=False needs the DCNv4 core: the DCNv3 module always '
+                         'has an output projection bias')
+    return dict(kernel_size=3, stride=1, pad=1, dilation=1, offset_scale=offset_scale,
+                act_layer=act_layer, norm_layer=norm_layer, dw_kernel_size=dw_kernel_size,
+                center_feature_scale=center_feature_scale, remove_center=remove_center,
+                use_dcn_v4_op=use_dcn_v4_op)
 
 
 class DropPath(nn.Module):
@@ -72,18 +101,20 @@ class DownsampleLayer(nn.Module):
 
 
 class MLPLayer(nn.Module):
-    def __init__(self, channels, hidden_channels, act_layer='GELU'):
+    """fc1, activation, fc2; FlashInternImage's fc2 has no bias unless ``fc2_bias``."""
+
+    def __init__(self, channels, hidden_channels, act_layer='GELU', fc2_bias=True):
         super().__init__()
         self.fc1 = nn.Linear(channels, hidden_channels)
         self.act = build_act_layer(act_layer)
-        self.fc2 = nn.Linear(hidden_channels, channels)
+        self.fc2 = nn.Linear(hidden_channels, channels, bias=fc2_bias)
 
     def forward(self, x):
         return self.fc2(self.act(self.fc1(x)))
 
 
 class InternImageLayer(nn.Module):
-    """One block: a DCNv3 residual branch then an MLP residual branch, each normalised in one of
+    """One block: a deformable (DCNv3 or DCNv4) residual branch then an MLP residual branch, each normalised in one of
     three published ways (pre-norm, post_norm, res_post_norm) and optionally layer-scaled.
 
     res_post_norm with layer_scale (no published variant has both) scales the normalised branch;
@@ -91,8 +122,7 @@ class InternImageLayer(nn.Module):
 
     def __init__(self, core_op, channels, groups, mlp_ratio=4.0, drop_path=0.0, act_layer='GELU',
                  norm_layer='LN', post_norm=False, res_post_norm=False, layer_scale=None,
-                 offset_scale=1.0, dw_kernel_size=None, center_feature_scale=False,
-                 remove_center=False, use_dcn_v4_op=False, with_cp=False):
+                 mlp_fc2_bias=True, with_cp=False, **core_options):
         super().__init__()
         if post_norm and res_post_norm:
             raise ValueError('post_norm and res_post_norm are exclusive: post_norm already '
@@ -100,13 +130,11 @@ class InternImageLayer(nn.Module):
         self.post_norm = post_norm
         self.with_cp = with_cp
         self.norm1 = build_norm_layer(channels, 'LN')
-        self.dcn = core_op(channels=channels, kernel_size=3, stride=1, pad=1, dilation=1,
-                           group=groups, offset_scale=offset_scale, act_layer=act_layer,
-                           norm_layer=norm_layer, dw_kernel_size=dw_kernel_size,
-                           center_feature_scale=center_feature_scale,
-                           remove_center=remove_center, use_dcn_v4_op=use_dcn_v4_op)
+        self.dcn = core_op(channels=channels, group=groups,
+                           **core_op_options(core_op, act_layer=act_layer, norm_layer=norm_layer,
+                                             **core_options))
         self.norm2 = build_norm_layer(channels, 'LN')
-        self.mlp = MLPLayer(channels, int(channels * mlp_ratio), act_layer)
+        self.mlp = MLPLayer(channels, int(channels * mlp_ratio), act_layer, mlp_fc2_bias)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         if layer_scale is None:
             self.register_parameter('gamma1', None)

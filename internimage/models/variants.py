@@ -3,8 +3,10 @@ architecture (``ARCHS``) and, beside it as timm keeps ``default_cfgs`` beside a 
 released for it (``PRETRAINED``: files, where they are published, the test-time preprocessing
 of their published evaluation).
 
-A variant is named ``internimage_<arch>`` (``internimage_t``); the arch key alone (``'t'``) is
-an alias, accepted wherever a variant is named (``InternImage(arch='t')`` in configs). Models and
+A variant is named ``internimage_<arch>`` (``internimage_t``), or ``flash_internimage_<arch>``
+for FlashInternImage (InternImage on DCNv4, docs/architecture.md, "FlashInternImage"); the arch
+key alone (``'t'``) is an alias within its family, accepted wherever a variant is named
+(``InternImage(arch='t')``, ``FlashInternImage(arch='t')`` in configs). Models and
 configs state only what they change; ``level_channels`` gives necks and heads the widths of the
 levels they read. The architecture options are the classification settings; the published
 detection/segmentation configs of T..XL override ``layer_scale=1.0``.
@@ -12,6 +14,10 @@ detection/segmentation configs of T..XL override ``layer_scale=1.0``.
 from typing import NamedTuple, Optional
 
 MODEL_PREFIX = 'internimage_'
+FLASH_PREFIX = 'flash_internimage_'
+# FlashInternImage's blocks: the DCNv4 module without an output bias, an fc2 without bias
+# (the published class defaults; L turns both on).
+_FLASH_COMMON = dict(core_op='DCNv4', dcn_output_bias=False, mlp_fc2_bias=False)
 _H_G_COMMON = dict(dw_kernel_size=5, level2_post_norm=True, center_feature_scale=True,
                    use_clip_projector=True)
 
@@ -34,13 +40,31 @@ ARCHS = {
     # Not published: the smallest network with every part of T (four levels, DCNv3, the conv
     # head), for tests and quick experiments, as timm registers its test_* models.
     'internimage_test': dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8)),
+    # FlashInternImage (OpenGVLab/DCNv4, classification/configs/*.yaml)
+    'flash_internimage_t': dict(channels=64, depths=(4, 4, 18, 4), groups=(4, 8, 16, 32),
+                                **_FLASH_COMMON),
+    'flash_internimage_s': dict(channels=80, depths=(4, 4, 21, 4), groups=(5, 10, 20, 40),
+                                layer_scale=1e-5, post_norm=True, dw_kernel_size=3,
+                                **_FLASH_COMMON),
+    'flash_internimage_b': dict(channels=112, depths=(4, 4, 21, 4), groups=(7, 14, 28, 56),
+                                layer_scale=1e-5, offset_scale=0.5, post_norm=True,
+                                dw_kernel_size=3, **_FLASH_COMMON),
+    'flash_internimage_l': dict(channels=160, depths=(5, 5, 22, 5), groups=(10, 20, 40, 80),
+                                layer_scale=1e-5, offset_scale=2.0, post_norm=True,
+                                dw_kernel_size=3, **{**_FLASH_COMMON, 'dcn_output_bias': True,
+                                                     'mlp_fc2_bias': True}),
+    'flash_internimage_test': dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8),
+                                   dw_kernel_size=3, **_FLASH_COMMON),
 }
 PUBLISHED_VARIANTS = ('internimage_t', 'internimage_s', 'internimage_b', 'internimage_l',
                       'internimage_xl', 'internimage_h', 'internimage_g')
+FLASH_VARIANTS = ('flash_internimage_t', 'flash_internimage_s', 'flash_internimage_b',
+                  'flash_internimage_l')
 # Options that only the classifier has (its head); a backbone leaves them out.
 HEAD_OPTIONS = ('num_classes', 'use_clip_projector')
 
 HUB = 'https://huggingface.co/OpenGVLab/InternImage/resolve/main/'
+FLASH_HUB = 'https://huggingface.co/OpenGVLab/DCNv4/resolve/main/'
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -78,24 +102,35 @@ PRETRAINED = {
     'internimage_h.in22k': Pretrained('internimage_h_jointto22k_384.pth', 384, 1.0, None),
     'internimage_g.in22k_ft_in1k': Pretrained('internimage_g_22kto1k_512.pth', 512, 1.0),
     'internimage_g.in22k': Pretrained('internimage_g_pretrainto22k_384.pth', 384, 1.0, None),
+    'flash_internimage_t.in1k': Pretrained('flash_intern_image_t_1k_224.pth', 224, 1.0,
+                                           hub=FLASH_HUB),
+    'flash_internimage_s.in1k': Pretrained('flash_intern_image_s_1k_224.pth', 224, 1.0,
+                                           hub=FLASH_HUB),
+    'flash_internimage_b.in1k': Pretrained('flash_intern_image_b_1k_224.pth', 224, 1.0,
+                                           hub=FLASH_HUB),
+    'flash_internimage_l.in22k_ft_in1k': Pretrained('flash_internimage_l_22kto1k_384.pth', 384,
+                                                    1.0, hub=FLASH_HUB),
 }
 
 
-def variant_name(name):
-    """The variant name of ``name``, given as a variant name (``'internimage_t'``) or its
-    alias, the arch key (``'t'``); a KeyError naming the known variants otherwise."""
-    full = name if str(name).startswith(MODEL_PREFIX) else f'{MODEL_PREFIX}{name}'
+def variant_name(name, prefix=MODEL_PREFIX):
+    """The variant name of ``name``, given as a variant name (``'internimage_t'``,
+    ``'flash_internimage_t'``) or an arch key (``'t'``), the alias of the variant of that key
+    in the family of ``prefix``; a KeyError naming the known variants otherwise."""
+    full = str(name) if str(name) in ARCHS else f'{prefix}{name}'
     if full not in ARCHS:
-        raise KeyError(f"unknown InternImage variant '{name}' (known: {list(ARCHS)}, or their "
-                       f"arch keys {[v[len(MODEL_PREFIX):] for v in ARCHS]})")
+        family = [v for v in ARCHS if v.startswith(prefix)]
+        raise KeyError(f"unknown InternImage variant '{name}' (known: {list(ARCHS)}, or the "
+                       f"arch keys {[v[len(prefix):] for v in family]} of {prefix}*)")
     return full
 
 
-def pretrained_cfg(name):
+def pretrained_cfg(name, prefix=MODEL_PREFIX):
     """The Pretrained record of ``'<variant>.<tag>'``, or of a variant's default (first) tag
-    when no tag is given; a KeyError naming what exists otherwise."""
+    when no tag is given (an arch key names a variant of the family of ``prefix``); a KeyError
+    naming what exists otherwise."""
     variant, _, tag = str(name).partition('.')
-    variant = variant_name(variant)
+    variant = variant_name(variant, prefix)
     tags = [key for key in PRETRAINED if key.startswith(variant + '.')]
     key = f'{variant}.{tag}' if tag else (tags[0] if tags else None)
     if key not in PRETRAINED:
@@ -104,19 +139,19 @@ def pretrained_cfg(name):
     return PRETRAINED[key]
 
 
-def arch_options(name, head=True):
+def arch_options(name, head=True, prefix=MODEL_PREFIX):
     """A copy of the architecture options of variant ``name``; ``head=False`` leaves the head
     options out."""
-    options = dict(ARCHS[variant_name(name)])
+    options = dict(ARCHS[variant_name(name, prefix)])
     if not head:
         for option in HEAD_OPTIONS:
             options.pop(option, None)
     return options
 
 
-def with_arch(arch, options, head=True):
+def with_arch(arch, options, head=True, prefix=MODEL_PREFIX):
     """``options`` over the options of variant ``arch`` (``options`` alone when arch is None)."""
-    return dict(options) if arch is None else {**arch_options(arch, head), **options}
+    return dict(options) if arch is None else {**arch_options(arch, head, prefix), **options}
 
 
 def level_widths(channels, num_levels):
