@@ -52,7 +52,8 @@ DEFAULTS = dict(
     EMA_ENABLE=False, EMA_DECAY=0.9998, LR_LAYER_DECAY=False, LR_LAYER_DECAY_RATIO=0.875,
     COLOR_JITTER=0.4, AUTO_AUGMENT='rand-m9-mstd0.5-inc1', REPROB=0.25, REMODE='pixel',
     RECOUNT=1, MIXUP=0.8, CUTMIX=1.0, MIXUP_PROB=1.0, MIXUP_SWITCH_PROB=0.5, MIXUP_MODE='batch',
-    MEAN=(0.485, 0.456, 0.406), STD=(0.229, 0.224, 0.225), TEST_CROP=True)
+    MEAN=(0.485, 0.456, 0.406), STD=(0.229, 0.224, 0.225), TEST_CROP=True,
+    EVAL_AUTOCAST=False)  # InternImage's main.py validates in float32
 # what the fine-tune yamls (L/XL/H/G 22kto1k, without_lr_decay and not) all set
 FINE_TUNE = dict(MIXUP=0.0, CUTMIX=0.0, REPROB=0.0, LABEL_SMOOTHING=0.3, EMA_ENABLE=True,
                  EMA_DECAY=0.9999, EPOCHS=20, WARMUP_EPOCHS=2, WEIGHT_DECAY=0.05, BASE_LR=2e-5,
@@ -91,6 +92,18 @@ RECIPES = {
                                              ('xl_22kto1k_384', 384, 0.2, (32, 16)),
                                              ('h_22kto1k_640', 640, 0.2, (32, 16)),
                                              ('g_22kto1k_512', 512, 0.4, (64, 8)))},
+    # FlashInternImage (OpenGVLab/DCNv4 classification/: the same config.py defaults and main.py
+    # as InternImage's, but validate() runs under the training autocast, EVAL_AUTOCAST below).
+    # Launch: its README trains "with 8 GPU on a single node", train_in1k.sh passes
+    # --batch-size 128; no launch is published for the L fine-tune (InternImage-L's assumed).
+    **{f'flash_internimage_{v}_1k_224.py': (f'flash_intern_image_{v}_1k_224.yaml',
+                                           dict(FROM_SCRATCH, DROP_PATH_RATE=drop_path,
+                                                EVAL_AUTOCAST=True), (8, 128))
+       for v, drop_path in (('t', 0.1), ('s', 0.4), ('b', 0.5))},
+    'flash_internimage_l_22kto1k_384.py': ('flash_intern_image_l_22kto1k_384.yaml',
+                                           dict(FINE_TUNE, **WITH_LR_DECAY, IMG_SIZE=384,
+                                                DROP_PATH_RATE=0.1, EVAL_AUTOCAST=True),
+                                           (32, 16)),
     # train_inat18.sh: 8 GPUs, DATA.BATCH_SIZE left at its default
     'inaturalist2018/internimage_h_22ktoinat18_384.py': (
         'inaturalist2018/internimage_h_22ktoinat18_384.yaml',
@@ -106,7 +119,11 @@ RELEASED_EVALUATION = {'internimage_t_1k_224.pth': 224, 'internimage_s_1k_224.pt
                        'internimage_xl_22kto1k_384.pth': 384,
                        'internimage_h_22kto1k_640.pth': 640,
                        'internimage_h_22kto1k_384.pth': 384,
-                       'internimage_g_22kto1k_512.pth': 512}
+                       'internimage_g_22kto1k_512.pth': 512,
+                       'flash_intern_image_t_1k_224.pth': 224,
+                       'flash_intern_image_s_1k_224.pth': 224,
+                       'flash_intern_image_b_1k_224.pth': 224,
+                       'flash_internimage_l_22kto1k_384.pth': 384}
 
 
 def settings(name):
@@ -194,6 +211,9 @@ def test_recipe_trains_and_evaluates_as_published(name):
                                                       published['BASE_LR'])
     assert scheduler.min_lr_ratio == pytest.approx(published['MIN_LR'] / published['BASE_LR'])
     assert scheduler.get('lag', 1) == 1
+    # evaluation in float32, or under the training autocast (DCNv4's main.py)
+    assert cfg.val_cfg.get('fp16', False) == cfg.test_cfg.get('fp16', False) == \
+        published['EVAL_AUTOCAST']
 
 
 @pytest.mark.parametrize('name', sorted(RECIPES))
