@@ -8,9 +8,11 @@ pipelines (transforms that only format or load are left out; normalisation and p
 of their own because the new API moved them into the data preprocessor), test-time augmentation,
 dataset wrappers and the checkpoints a run starts from.
 
-Run as a script over a published checkout to (re)write the table the tests compare with:
+Run as a script over the published checkouts (OpenGVLab/InternImage, then OpenGVLab/DCNv4 for
+the FlashInternImage recipes) to (re)write the table the tests compare with:
 
-    python tests/recipe_facts.py PUBLISHED_CHECKOUT > tests/published_dense_recipes.json
+    python tests/recipe_facts.py INTERNIMAGE_CHECKOUT DCNV4_CHECKOUT \
+        > tests/published_dense_recipes.json
 
 (the published configs parse as plain data; nothing of the published code is imported)."""
 import inspect
@@ -23,12 +25,19 @@ TABLE = Path(__file__).resolve().parent / 'published_dense_recipes.json'
 
 # The published backbones' defaults (InternImage.__init__ in the published
 # detection/mmdet_custom/models/backbones/intern_image.py and its segmentation twin; CBInternImage
-# in cbnet.py, whose cb_zero_init / cb_del_stages no config changes): a config that does not state an option ran with these.
+# in cbnet.py, whose cb_zero_init / cb_del_stages no config changes): a config that does not
+# state an option ran with these. InternImage's blocks always have the DCNv3 output and MLP fc2
+# biases.
 PUBLISHED_BACKBONE_DEFAULTS = dict(
-    channels=64, depths=[3, 4, 18, 5], groups=[3, 6, 12, 24], mlp_ratio=4.0, drop_path_rate=0.2,
-    act_layer='GELU', norm_layer='LN', layer_scale=None, offset_scale=1.0, post_norm=False,
-    with_cp=False, dw_kernel_size=None, level2_post_norm=False, level2_post_norm_block_ids=None,
-    res_post_norm=False, center_feature_scale=False, remove_center=False, use_dcn_v4_op=False)
+    core_op='DCNv3', channels=64, depths=[3, 4, 18, 5], groups=[3, 6, 12, 24], mlp_ratio=4.0,
+    drop_path_rate=0.2, act_layer='GELU', norm_layer='LN', layer_scale=None, offset_scale=1.0,
+    post_norm=False, with_cp=False, dw_kernel_size=None, level2_post_norm=False,
+    level2_post_norm_block_ids=None, res_post_norm=False, center_feature_scale=False,
+    remove_center=False, use_dcn_v4_op=False, dcn_output_bias=True, mlp_fc2_bias=True)
+# FlashInternImage.__init__ of OpenGVLab/DCNv4 (detection/mmdet_custom/models/backbones/
+# flash_intern_image.py; the segmentation one is the same): what differs from InternImage's.
+PUBLISHED_FLASH_DEFAULTS = {**PUBLISHED_BACKBONE_DEFAULTS, 'core_op': 'DCNv4', 'offset_scale': 0.5,
+                            'dcn_output_bias': False, 'mlp_fc2_bias': False}
 BACKBONE_OPTIONS = tuple(PUBLISHED_BACKBONE_DEFAULTS)
 
 # Keys collected from anywhere in the model config. Sizes and weights that name the same thing
@@ -101,6 +110,20 @@ def flatten(prefix, node):
 MISSING = object()
 
 
+# The published CB-DINO's neck maps each trunk's maps by one ChannelMapper; ours is that
+# ChannelMapper, which CBDINO applies to each trunk (detection/cb_dino.py).
+NECK_NAMES = {'CBChannelMapper': 'ChannelMapper'}
+
+
+def neck_fact(neck):
+    """[type, norm type] of each neck (the published FlashInternImage FPN_vitdet normalises
+    every conv, mmdet's FPN none); None without one."""
+    if neck is None:
+        return None
+    return [[NECK_NAMES.get(n['type'], n['type']), (n.get('norm_cfg') or {}).get('type')]
+            for n in (neck if isinstance(neck, list) else [neck])]
+
+
 def start_and_head_facts(cfg, model, task):
     """The checkpoints a run starts from, the model settings outside the backbone and the
     heads' test settings (the same keys in both API generations). A model-level ``pretrained``
@@ -111,6 +134,7 @@ def start_and_head_facts(cfg, model, task):
              'load_from': os.path.basename(cfg['load_from']) if cfg.get('load_from') else None}
     for key, values in model_values(model).items():
         facts[f'model.{key}'] = values
+    facts['neck'] = neck_fact(model.get('neck'))
     test_cfg = model.get('test_cfg') or {}
     if task == 'det':
         facts.update(flatten('test_cfg.', test_cfg))
@@ -167,9 +191,14 @@ def reduces_zero_label(dataset):
 def optimizer_facts(optimizer, paramwise_cfg, clip):
     """The optimizer, its layer-decay rate and the gradient clipping (names alike in both API
     generations; only where they sit differs)."""
+    paramwise_cfg = paramwise_cfg or {}
+    custom_keys = paramwise_cfg.get('custom_keys')
     return {'optimizer': [optimizer['type'], optimizer['lr'], optimizer['weight_decay'],
                           list(optimizer.get('betas', (0.9, 0.999)))],
-            'optimizer.layer_decay_rate': (paramwise_cfg or {}).get('layer_decay_rate', 1.0),
+            'optimizer.layer_decay_rate': paramwise_cfg.get('layer_decay_rate', 1.0),
+            'optimizer.offset_lr_scale': paramwise_cfg.get('offset_lr_scale', 1.0),
+            'optimizer.lr_mult': {k: v.get('lr_mult', 1.0) for k, v in sorted(
+                custom_keys.items())} if custom_keys else None,
             'clip_grad': [clip['max_norm'], clip.get('norm_type', 2)] if clip else None}
 
 
@@ -282,7 +311,9 @@ def published_facts(cfg, task):
     model = cfg['model']
     backbone = dict(model['backbone'])
     facts = {'backbone.composite': backbone['type'] == 'CBInternImage'}
-    options = {**PUBLISHED_BACKBONE_DEFAULTS, **backbone}
+    defaults = PUBLISHED_FLASH_DEFAULTS if backbone['type'] == 'FlashInternImage' else \
+        PUBLISHED_BACKBONE_DEFAULTS
+    options = {**defaults, **backbone}
     for key in BACKBONE_OPTIONS:
         facts[f'backbone.{key}'] = _jsonable(options[key])
     out_indices = _jsonable(options.get('out_indices', [0, 1, 2, 3]))
@@ -420,7 +451,7 @@ def _our_pad(preprocessor, task, train):
 
 def our_facts(cfg):
     """The facts of one of our configs (an mmengine Config or its dict), as it runs."""
-    from internimage.models.variants import with_arch
+    from internimage.models.variants import MODEL_PREFIX, with_arch
     cfg = cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg
     model = cfg['model']
     if model['type'] in ('SegTTAModel', 'DetTTAModel'):
@@ -428,12 +459,16 @@ def our_facts(cfg):
     task = 'det' if model['data_preprocessor']['type'] == 'DetDataPreprocessor' else 'seg'
     backbone = dict(model['backbone'])
     facts = {'backbone.composite': backbone['type'] == 'CBInternImage'}
-    options = with_arch(backbone.pop('arch', None), backbone, head=False)
+    backbone_class = _backbone_class(backbone['type'])
+    prefix = getattr(backbone_class, 'variant_prefix', MODEL_PREFIX)
+    options = with_arch(backbone.pop('arch', None), backbone, False, prefix)
     defaults = {name: p.default for name, p in inspect.signature(
         _trunk_class().__init__).parameters.items() if p.default is not inspect.Parameter.empty}
+    defaults.update(getattr(backbone_class, 'family_defaults', {}))
     for key in BACKBONE_OPTIONS:
         facts[f'backbone.{key}'] = _jsonable(options.get(key, defaults.get(key)))
-    backbone_defaults = {'InternImage': [0, 1, 2, 3], 'CBInternImage': [1, 2, 3]}
+    backbone_defaults = {'InternImage': [0, 1, 2, 3], 'FlashInternImage': [0, 1, 2, 3],
+                         'CBInternImage': [1, 2, 3]}
     facts['backbone.out_indices'] = _jsonable(
         options.get('out_indices', backbone_defaults[backbone['type']]))
     facts.update(start_and_head_facts(cfg, model, task))
@@ -478,6 +513,12 @@ def _trunk_class():
     return InternImageTrunk
 
 
+def _backbone_class(name):
+    import detection  # noqa: F401  (registers CBInternImage)
+    from mmdet.registry import MODELS
+    return MODELS.get(name)
+
+
 def published_table(checkout):
     """{published config name: facts} for every detection and segmentation recipe of a
     published checkout."""
@@ -503,4 +544,5 @@ def table_text(table):
 
 
 if __name__ == '__main__':
-    sys.stdout.write(table_text(published_table(sys.argv[1])))
+    sys.stdout.write(table_text({name: facts for checkout in sys.argv[1:]
+                                 for name, facts in published_table(checkout).items()}))

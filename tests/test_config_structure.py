@@ -22,11 +22,18 @@ CONFIGS = sorted(path for path in CONFIG_FILES if '/_base_/' not in path)
 ARCHITECTURE_OPTIONS = {option for options in ARCHS.values() for option in options}
 
 
-def names_a_variant(arch):
+def variant_prefix(network):
+    """The family whose arch keys the network's ``arch`` aliases (FlashInternImage's
+    ``flash_internimage_``, InternImage's ``internimage_``)."""
+    from internimage.models.variants import MODEL_PREFIX
+    return getattr(MODELS.get(network['type']), 'variant_prefix', MODEL_PREFIX)
+
+
+def names_a_variant(arch, prefix):
     """Whether ``arch`` names a variant of the record: its name (``'internimage_t'``) or its
-    arch key (``'t'``)."""
+    arch key (``'t'``) in the family of ``prefix``."""
     try:
-        return arch is not None and variant_name(arch) in ARCHS
+        return arch is not None and variant_name(arch, prefix) in ARCHS
     except KeyError:
         return False
 
@@ -70,13 +77,14 @@ def test_network_is_a_variant_plus_what_the_config_changes(path):
     cfg = Config.fromfile(path)
     network = network_config(cfg.model)
     arch = network.get('arch')
-    assert names_a_variant(arch), f'{path}: the InternImage network names no variant (arch)'
-    variant = arch_options(arch)
+    if cfg.get('default_scope'):
+        init_default_scope(cfg.default_scope)
+    prefix = variant_prefix(network)
+    assert names_a_variant(arch, prefix), f'{path}: the InternImage network names no variant'
+    variant = arch_options(arch, prefix=prefix)
     restated = {option: value for option, value in network.items()
                 if option in variant and value == variant[option]}
     assert not restated, f'{path} restates the variant table: {restated}'
-    if cfg.get('default_scope'):
-        init_default_scope(cfg.default_scope)
     with torch.device('meta'):
         model = MODELS.build(network)
     expected = {**variant, **{k: v for k, v in network.items() if k in ARCHITECTURE_OPTIONS}}

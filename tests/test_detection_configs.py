@@ -36,9 +36,11 @@ def load(name):
 
 def backbone_matches_variant(backbone_cfg, variant):
     """The config's backbone is the named variant (its other options are checked against the
-    table in test_config_structure.py)."""
+    table in test_config_structure.py); an arch key names one of the backbone's family."""
+    from internimage.models.variants import FLASH_PREFIX, MODEL_PREFIX
+    prefix = FLASH_PREFIX if backbone_cfg.type == 'FlashInternImage' else MODEL_PREFIX
     return backbone_cfg.get('arch') is not None and \
-        variant_name(backbone_cfg['arch']) == variant_name(variant)
+        variant_name(backbone_cfg['arch'], prefix) == variant_name(variant)
 
 
 def built_backbone(backbone_cfg):
@@ -50,8 +52,13 @@ def built_backbone(backbone_cfg):
 
 def test_every_config_is_found():
     names = {config_id(p) for p in CONFIGS}
-    assert len(CONFIGS) == 26
+    # 25 InternImage recipes, its use_dcn_v4_op twin, 12 FlashInternImage ones, the demo
+    assert len(CONFIGS) == 39
     for expected in ('mask_rcnn_internimage_t_fpn_3x_coco', 'cascade_internimage_xl_fpn_1x_coco',
+                     'mask_rcnn_internimage_t_fpn_1x_coco_with_dcnv4',
+                     'mask_rcnn_flash_internimage_b_fpn_3x_coco',
+                     'cascade_flash_internimage_l_fpn_3x_coco',
+                     'dino_4scale_flash_internimage_l_1x_coco',
                      'dino_4scale_internimage_g_o365_coco',
                      'dino_4scale_cbinternimage_h_o365_coco',
                      'mask_rcnn_internimage_demo_shapes',
@@ -194,12 +201,15 @@ def test_config_builds_with_a_wired_neck(path):
         model = MODELS.build(cfg.model)
     assert type(model).__name__ == cfg.model.type
     assert list(cfg.model.neck.in_channels) == list(model.backbone.out_channels)
-    if '0.1x_backbone_lr' in path:  # the published alternative to layer-wise decay
+    if path.endswith(BACKBONE_LR_0_1X):  # the published alternative to layer-wise decay
         assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': {'lr_mult': 0.1}}
     else:
         assert cfg.optim_wrapper.constructor == 'InternImageLayerDecayConstructor'
 
 
+# the recipes that train the backbone at 0.1x the lr with mmengine's default constructor
+BACKBONE_LR_0_1X = ('dino_4scale_internimage_l_1x_coco_0.1x_backbone_lr.py',
+                    'dino_4scale_flash_internimage_l_1x_coco.py')
 PUBLISHED = {
     # config: (variant, drop path, lr, weight decay, layer decay, offset lr scale, epochs)
     'coco/mask_rcnn_internimage_t_fpn_1x_coco.py': ('internimage_t', 0.2, 1e-4, 0.05, 1.0, 1, 12),
@@ -228,6 +238,20 @@ PUBLISHED = {
        for n in ('internimage_h', 'internimage_g', 'cbinternimage_h')},
     **{f'{folder}/{name}.py': ('internimage_h', 0.5, lr, 1e-4, 0.94, 1e-3, None)
        for name, (folder, _, lr, *_) in TRANSFERS.items()},
+    # FlashInternImage (OpenGVLab/DCNv4 detection/configs/coco/)
+    **{f'coco/mask_rcnn_flash_internimage_{v}_fpn_{s}_coco.py': (
+        f'flash_internimage_{v}', drop_path, lr, 0.05, decay, offset_scale, epochs)
+       for v, s, drop_path, lr, decay, offset_scale, epochs in (
+           ('t', '1x', 0.2, 1e-4, 1.0, 1, 12), ('t', '3x', 0.2, 1e-4, 1.0, 1, 36),
+           ('s', '1x', 0.3, 1e-4, 1.0, 1, 12), ('s', '3x', 0.4, 2e-4, 1.0, 1, 36),
+           ('b', '1x', 0.3, 1e-4, 1.0, 1, 12), ('b', '3x', 0.4, 2e-4, 0.9, 0.01, 36))},
+    'coco/cascade_flash_internimage_l_fpn_1x_coco.py': ('flash_internimage_l', 0.4, 1e-4, 0.05,
+                                                        0.94, 1, 12),
+    'coco/cascade_flash_internimage_l_fpn_3x_coco.py': ('flash_internimage_l', 0.4, 2e-4, 0.05,
+                                                        0.90, 0.01, 36),
+    **{f'coco/dino_4scale_flash_internimage_{v}_1x_coco.py': (
+        f'flash_internimage_{v}', drop_path, 2e-4, 1e-4, 0.9, 1, 12)
+       for v, drop_path in (('t', 0.2), ('s', 0.3), ('b', 0.3))},
 }
 
 

@@ -117,3 +117,25 @@ def test_released_classifiers_are_recorded_where_published(name, file):
     released = pretrained_cfg(name)
     assert released.url == 'https://huggingface.co/OpenGVLab/DCNv4/resolve/main/' + file
     assert released.num_classes == 1000
+
+
+@pytest.mark.parametrize('name', FLASH_VARIANTS)
+def test_variant_options_are_those_the_key_lists_were_built_with(name):
+    """The first line of each key list names the published class options it was built with
+    (from the published yaml over config.py's defaults); every option it states is ours."""
+    import ast
+    import re
+    from internimage.models import arch_options
+    from published_data import needs_published
+    header = needs_published(f'keys_flash/{KEY_LISTS[name]}.txt').read_text().splitlines()[0]
+    published = ast.literal_eval(re.search(r'(\{.*\})', header).group(1))
+    import inspect
+    from internimage.models import InternImageTrunk
+    trunk_defaults = {k: p.default for k, p in inspect.signature(
+        InternImageTrunk.__init__).parameters.items() if p.default is not inspect.Parameter.empty}
+    ours = {**trunk_defaults, **FlashInternImageClassifier.family_defaults, **arch_options(name)}
+    for option, value in published.items():
+        expected = tuple(value) if isinstance(value, list) else value
+        assert ours[option] == expected, option
+    # every variant states offset_scale (the published yaml default 1.0, the class default 0.5)
+    assert 'offset_scale' in arch_options(name)

@@ -323,7 +323,37 @@ PUBLISHED_OPTIMIZERS = {
         (_M2F + '480_40k_pascal_context_59', 2e-5, 0.05, 0.95, 1, None, H),
 }
 # checked parameter by parameter above (mmcv's default constructor, custom keys)
-OTHER_CONSTRUCTOR = {'detection/coco/dino_4scale_internimage_l_1x_coco_0.1x_backbone_lr'}
+OTHER_CONSTRUCTOR = {'detection/coco/dino_4scale_internimage_l_1x_coco_0.1x_backbone_lr',
+                     'detection/coco/dino_4scale_flash_internimage_l_1x_coco'}
+# FlashInternImage (OpenGVLab/DCNv4): FlashInternImage-S/B/L have InternImage-S/B/L's depths
+PUBLISHED_OPTIMIZERS.update({
+    **{_MRCNN.replace('internimage_', 'flash_internimage_') + f'{v}_fpn_{s}_coco': (
+        f'mask_rcnn_flash_intern_image_{v}_fpn_{s}_coco', lr, 0.05, rate, offset, None, depths)
+       for v, s, lr, rate, offset, depths in (
+           ('t', '1x', 1e-4, 1.0, 1, T), ('t', '3x', 1e-4, 1.0, 1, T),
+           ('s', '1x', 1e-4, 1.0, 1, S), ('s', '3x', 2e-4, 1.0, 1, S),
+           ('b', '1x', 1e-4, 1.0, 1, S), ('b', '3x', 2e-4, 0.9, 0.01, S))},
+    'detection/coco/cascade_flash_internimage_l_fpn_1x_coco': (
+        'cascade_flash_intern_image_l_fpn_1x_coco', 1e-4, 0.05, 0.94, 1, None, L),
+    'detection/coco/cascade_flash_internimage_l_fpn_3x_coco': (
+        'cascade_flash_intern_image_l_fpn_3x_coco', 2e-4, 0.05, 0.9, 0.01, None, L),
+    _MRCNN + 't_fpn_1x_coco_with_dcnv4': ('mask_rcnn_internimage_t_fpn_1x_coco_with_dcnv4', 1e-4,
+                                          0.05, 1.0, 1, None, T),
+    **{_DINO + f'flash_internimage_{v}_1x_coco': (f'dino_4scale_flash_internimage_{v}_1x_coco',
+                                                  2e-4, 1e-4, 0.9, 1, 0.1, depths)
+       for v, depths in (('t', T), ('s', S), ('b', S))},
+    **{_ADE + f'upernet_flash_internimage_{v}_{size}_160k_ade20k': (
+        f'upernet_flash_internimage_{v}_{size}_160k_ade20k', lr, 0.05, rate, 1, clip, depths)
+       for v, size, lr, rate, clip, depths in (
+           ('t', 512, 6e-5, 1.0, None, T), ('s', 512, 6e-5, 1.0, None, S),
+           ('b', 512, 6e-5, 1.0, None, S), ('l', 640, 2e-5, 0.94, 0.1, L))},
+    **{_ADE + f'mask2former_flash_internimage_{v}_{size}_160k_ade20k_ss': (
+        f'mask2former_flash_internimage_{v}_{size}_160k_ade20k_ss', 1e-4, 0.05, rate, 1, clip,
+        depths)
+       for v, size, rate, clip, depths in (
+           ('t', 512, 0.9, 0.01, T), ('s', 640, 1.0, 0.1, S), ('b', 640, 1.0, 0.1, S),
+           ('l', 640, 0.94, 0.1, L))},
+})
 
 
 def recipe_configs():

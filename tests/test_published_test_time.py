@@ -87,6 +87,16 @@ DETECTION = {
     'openimages/dino_4scale_cbinternimage_h_objects365_openimages_ss.py': (
         'openimages/dino_4scale_cbinternimage_h_objects365_openimages_ss.py', (2000, 1000),
         dict(max_per_img=300), (601,), None),
+    # FlashInternImage (published in OpenGVLab/DCNv4 detection/configs/, same test settings)
+    **{f'coco/mask_rcnn_flash_internimage_{v}_fpn_{s}_coco.py': (
+        f'coco/mask_rcnn_flash_intern_image_{v}_fpn_{s}_coco.py', (1333, 800), MASK_RCNN_TEST,
+        (80, 80), 'CocoDataset') for v in 'tsb' for s in ('1x', '3x')},
+    **{f'coco/cascade_flash_internimage_l_fpn_{s}_coco.py': (
+        f'coco/cascade_flash_intern_image_l_fpn_{s}_coco.py', (1333, 800), MASK_RCNN_TEST,
+        (80, 80, 80, 80), 'CocoDataset') for s in ('1x', '3x')},
+    **{f'coco/dino_4scale_flash_internimage_{v}_1x_coco.py': (
+        f'coco/dino_4scale_flash_internimage_{v}_1x_coco.py', (1333, 800),
+        dict(max_per_img=300), (80,), 'CocoDataset') for v in 'tsbl'},
     **{f'voc/dino_4scale_cbinternimage_h_objects365_{year}.py': (
         f'voc/dino_4scale_cbinternimage_h_objects365_{year}.py', (2000, 1000),
         dict(max_per_img=300), (20,), 'VOCDataset') for year in ('voc07', 'voc12')},
@@ -117,6 +127,16 @@ SEGMENTATION = {
         f'mapillary/{head}_internimage_{v}_512x1024_80k_mapillary.py', (2048, 1024), None, WHOLE,
         heads, 'CityscapesDataset')
        for head, heads in (('upernet', (150, 150)), ('segformer', (150,))) for v in ('l', 'xl')},
+    # FlashInternImage (OpenGVLab/DCNv4 segmentation/configs/): UperNet-T's test has no
+    # ResizeToMultiple (its own test pipeline is commented out)
+    **{f'ade20k/upernet_flash_internimage_{v}_{size}_160k_ade20k.py': (
+        f'ade20k/upernet_flash_internimage_{v}_{size}_160k_ade20k.py', (4 * size, size),
+        None if v == 't' else 32, WHOLE, (150, 150), 'ADE20KDataset')
+       for v, size in (('t', 512), ('s', 512), ('b', 512), ('l', 640))},
+    **{f'ade20k/mask2former_flash_internimage_{v}_{size}_160k_ade20k_ss.py': (
+        f'ade20k/mask2former_flash_internimage_{v}_{size}_160k_ade20k_ss.py', (4 * size, size),
+        32, WHOLE, (150,), 'ADE20KDataset')
+       for v, size in (('t', 512), ('s', 640), ('b', 640), ('l', 640))},
     'ade20k/mask2former_internimage_h_896_80k_cocostuff2ade20k.py': (
         'ade20k/mask2former_internimage_h_896_80k_cocostuff2ade20k_ss.py', (3584, 896), 32,
         WHOLE, (150,), 'ADE20KDataset'),

@@ -63,6 +63,19 @@ PUBLISHED = {
     f'configs/segmentation/nyu_depth_v2/{M2F_H}_480_40k_nyu.py':
         (None, (480, 480), 2e-5, 0.95, 0.5, None),
 }
+# FlashInternImage (OpenGVLab/DCNv4 segmentation/configs/ade20k/): config -> (params, crop, lr,
+# layer decay, drop path, grad clip) as above, and whether the backbone checkpoints its blocks
+FLASH_UPERNET = {'t': (512, 6e-5, 1.0, 0.2, None, True), 's': (512, 6e-5, 1.0, 0.3, None, True),
+                 'b': (512, 6e-5, 1.0, 0.3, None, False), 'l': (640, 2e-5, 0.94, 0.4, 0.1, False)}
+FLASH_M2F = {'t': (512, 1e-4, 0.9, 0.2, 0.01, False), 's': (640, 1e-4, 1.0, 0.3, 0.1, False),
+             'b': (640, 1e-4, 1.0, 0.4, 0.1, False), 'l': (640, 1e-4, 0.94, 0.5, 0.1, True)}
+FLASH = {
+    **{f'{ADE}upernet_flash_internimage_{v}_{crop}_160k_ade20k.py': (crop, *rest)
+       for v, (crop, *rest) in FLASH_UPERNET.items()},
+    **{f'{ADE}mask2former_flash_internimage_{v}_{crop}_160k_ade20k_ss.py': (crop, *rest)
+       for v, (crop, *rest) in FLASH_M2F.items()}}
+PUBLISHED.update({path: (None, (crop,) * 2, lr, decay, drop_path, clip)
+                  for path, (crop, lr, decay, drop_path, clip, _) in FLASH.items()})
 # classes of the data set; the published UperNet and SegFormer Mapillary / Mapillary ->
 # Cityscapes heads and the published UperNet Cityscapes heads keep 150 outputs (HEAD_CLASSES),
 # of which the 19 Cityscapes ids are the first
@@ -83,6 +96,9 @@ SCHEDULES = {
     f'configs/segmentation/pascal_context/{M2F_H}_480_40k_pascal_context_59.py':
         (40000, 2000, 1),
     f'configs/segmentation/nyu_depth_v2/{M2F_H}_480_40k_nyu.py': (40000, 2000, 1),
+    **{path: (160000, 2000 if '_l_' in path else 5000, 2) for path in FLASH
+       if 'mask2former' in path},
+    **{path: (160000, 16000, 2) for path in FLASH if 'upernet' in path},
 }
 
 
@@ -167,7 +183,21 @@ def published_backbone(path):
     return cfg, resolved(segmentor(cfg.model).backbone)
 
 
-@pytest.mark.parametrize('path', [p for p in PUBLISHED if '_h_' not in p and '_g_' not in p])
+@pytest.mark.parametrize('path', sorted(FLASH))
+def test_flash_internimage_backbones_are_as_published(path):
+    cfg = load(path)
+    backbone = segmentor(cfg.model).backbone
+    assert backbone.type == 'FlashInternImage' and backbone.get('layer_scale', 1.0) == 1.0
+    with torch.device('meta'):
+        built = MODELS.build(backbone)
+    block = built.levels[0].blocks[0]
+    assert type(block.dcn).__name__ == 'DCNv4' and block.gamma1 is not None
+    assert block.with_cp == FLASH[path][-1]
+    assert 'flash_intern_image_' in backbone.init_cfg.checkpoint
+
+
+@pytest.mark.parametrize('path', [p for p in PUBLISHED if '_h_' not in p and '_g_' not in p
+                                  and p not in FLASH])
 def test_t_to_xl_use_layer_scale_one_and_no_checkpointing(path):
     cfg, backbone = published_backbone(path)
     assert backbone['layer_scale'] == 1.0 and backbone['with_cp'] is False

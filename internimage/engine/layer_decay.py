@@ -9,7 +9,7 @@ follows), a level's norm and downsample with the first block of the next level, 
 (heads, necks, decoders, the last level's norm) is the last layer ``sum(depths) + 1``; every
 InternImage trunk of the model decays so (both trunks of a composite backbone). 1-D parameters
 and biases get no weight decay. ``offset_lr_scale`` multiplies the lr of the DCNv3 offset and
-mask projections (``dcn.offset.*``, ``dcn.mask.*``).
+mask projections (``dcn.offset.*``, ``dcn.mask.*``) and of the DCNv4 one (``dcn.offset_mask.*``).
 
 ``'published_detection'`` and ``'published_segmentation'``: what the published
 ``detection/`` and ``segmentation/mmcv_custom/custom_layer_decay_optimizer_constructor.py``
@@ -32,7 +32,9 @@ the DETR level embedding: published ``bbox_head.transformer.level_embeds``, here
 - ``offset_lr_scale`` multiplies the lr of names holding ``sampling_offsets`` or
   ``reference_points``: the DETR head's deformable attention in detection; in segmentation only
   inside ``backbone`` (where InternImage has no such names: no effect). It never reaches the
-  DCNv3 offset/mask projections.
+  DCNv3 offset/mask projections; it does reach FlashInternImage's DCNv4 projection
+  ``offset_mask`` (not ``offset_mask_dw``), by the rule the DCNv4 release added to both
+  constructors.
 
 Corrections of the published rules, each a named option, off unless set:
 ``dcn_offset_lr_scale`` (the lr multiplier the published ``offset_lr_scale`` meant for the
@@ -56,7 +58,7 @@ OPTIONS = {'internimage': _COMMON,
            'published_segmentation': _COMMON + _CORRECTIONS}
 
 _LEVEL_PART = re.compile(r'levels\.(\d+)\.(blocks|post_norms|norm|downsample)(?:\.(\d+))?\.')
-_OFFSET_OR_MASK = re.compile(r'(^|\.)dcn\.(offset|mask)\.')
+_OFFSET_OR_MASK = re.compile(r'(^|\.)dcn\.(offset|mask|offset_mask)\.')
 # Segments that wrappers (FSDP with use_orig_params, activation checkpointing) insert into the
 # parameter names; the rules read the names without them.
 _WRAPPER_SEGMENTS = ('_fsdp_wrapped_module', '_checkpoint_wrapped_module')
@@ -208,9 +210,13 @@ def published_no_decay(name, ndim):
 
 
 def published_offset_scaled(name, task):
-    """Whether the published ``offset_lr_scale`` multiplies the lr of ``name``."""
+    """Whether the published ``offset_lr_scale`` multiplies the lr of ``name``: the DETR heads'
+    deformable attention (in segmentation only inside the backbone), and FlashInternImage's
+    DCNv4 offset/mask projection ``offset_mask`` (not its depthwise conv ``offset_mask_dw``),
+    which the DCNv4 release's constructors add (InternImage has no such name)."""
     deformable = 'sampling_offsets' in name or 'reference_points' in name
-    return deformable and (task == 'detection' or 'backbone' in name)
+    dcnv4 = 'offset_mask' in name and 'offset_mask_dw' not in name
+    return (deformable and (task == 'detection' or 'backbone' in name)) or dcnv4
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -279,7 +285,9 @@ class InternImageLayerDecayConstructor(DefaultOptimWrapperConstructor):
             else:
                 layer_id = published_layer_id(name, task, depths)
             offset_scaled = published_offset_scaled(name, task)
-            dcn_scaled = trunk is not None and is_offset_or_mask(name[len(prefix):])
+            # (FlashInternImage's offset_mask is scaled by the published rule already)
+            dcn_scaled = (trunk is not None and is_offset_or_mask(name[len(prefix):])
+                          and not offset_scaled)
             factor = (self.offset_lr_scale if offset_scaled else 1.0) * \
                 (self.dcn_offset_lr_scale if dcn_scaled else 1.0)
             rules[name] = (layer_id, published_no_decay(name, ndim), offset_scaled or dcn_scaled,

@@ -38,7 +38,11 @@ def _strip(state_dict, prefix):
 
 def released_state_dict(checkpoint, use_ema=False):
     """The whole model's state dict inside any published checkpoint layout (``state_dict`` or
-    ``model``, or ``model_ema`` with ``use_ema``), with ``module.`` stripped."""
+    ``model``, or ``model_ema`` with ``use_ema``), with ``module.`` stripped. ``use_ema='prefer'``
+    is the published FlashInternImage backbone's order: ``state_dict``, else ``model_ema`` when
+    there is one, else ``model``."""
+    if use_ema == 'prefer':
+        use_ema = 'state_dict' not in checkpoint and 'model_ema' in checkpoint
     if use_ema:
         if 'model_ema' not in checkpoint:
             raise KeyError(f"use_ema=True but the checkpoint has no 'model_ema' entry "

@@ -118,12 +118,16 @@ class InternImageTrunk(BaseModule):
         check_image_batch(x, self.in_channels, type(self).__name__)
         return self.run_levels(self.patch_embed(x))
 
+    # Which weights of a classification checkpoint init_cfg loads: the model's (InternImage),
+    # or its EMA when it has one ('prefer': the published FlashInternImage backbone).
+    pretrained_use_ema = False
+
     def init_weights(self):
         checkpoint = pretrained_checkpoint(self.init_cfg)
         if checkpoint is None:
             super().init_weights()
         else:
-            load_checkpoint(self, checkpoint)
+            load_checkpoint(self, checkpoint, use_ema=self.pretrained_use_ema)
             self._is_init = True
 
 
@@ -249,10 +253,12 @@ FLASH_DEFAULTS = dict(core_op='DCNv4', offset_scale=0.5, dcn_output_bias=False,
 @MODELS.register_module()
 class FlashInternImage(InternImage):
     """The FlashInternImage backbone for detection and segmentation (``arch``: 't', 's', 'b',
-    'l' or a ``flash_internimage_*`` variant name); options as ``InternImage``'s."""
+    'l' or a ``flash_internimage_*`` variant name); options as ``InternImage``'s. As published,
+    an init_cfg checkpoint with an EMA (``model_ema``) gives the EMA weights."""
 
     variant_prefix = FLASH_PREFIX
     family_defaults = FLASH_DEFAULTS
+    pretrained_use_ema = 'prefer'
 
 
 @MODELS.register_module()

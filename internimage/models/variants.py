@@ -42,10 +42,10 @@ ARCHS = {
     'internimage_test': dict(channels=16, depths=(1, 1, 1, 1), groups=(1, 2, 4, 8)),
     # FlashInternImage (OpenGVLab/DCNv4, classification/configs/*.yaml)
     'flash_internimage_t': dict(channels=64, depths=(4, 4, 18, 4), groups=(4, 8, 16, 32),
-                                **_FLASH_COMMON),
+                                offset_scale=1.0, **_FLASH_COMMON),
     'flash_internimage_s': dict(channels=80, depths=(4, 4, 21, 4), groups=(5, 10, 20, 40),
-                                layer_scale=1e-5, post_norm=True, dw_kernel_size=3,
-                                **_FLASH_COMMON),
+                                layer_scale=1e-5, offset_scale=1.0, post_norm=True,
+                                dw_kernel_size=3, **_FLASH_COMMON),
     'flash_internimage_b': dict(channels=112, depths=(4, 4, 21, 4), groups=(7, 14, 28, 56),
                                 layer_scale=1e-5, offset_scale=0.5, post_norm=True,
                                 dw_kernel_size=3, **_FLASH_COMMON),
