@@ -132,3 +132,57 @@ def test_a_classification_release_fills_a_backbone_and_drops_its_head_with_a_rea
     short = run_converter(src, tmp_path / 'never.pth', '--config', DEMO)
     assert short.returncode != 0 and "['backbone.patch_embed.conv1.weight']" in short.stderr
     assert not (tmp_path / 'never.pth').exists()
+
+
+# FlashInternImage releases (OpenGVLab/DCNv4): the published detectors and segmentors are the
+# InternImage ones with the FlashInternImage backbone (the layout of keys_flash, plus the layer
+# scales gamma1/gamma2 the det/seg configs turn on, minus the classification head) and, for
+# Mask R-CNN and Cascade, FPN_vitdet, whose ConvModule_Norm convs have no bias and a LayerNorm
+# `ln` (weight, bias) of out_channels. Their key lists are made from those facts over the
+# InternImage release of the same head.
+FLASH_RELEASES = {
+    'mask_rcnn_internimage_t_fpn_1x_coco': (
+        'detection/coco/mask_rcnn_flash_internimage_t_fpn_1x_coco', 'flash_intern_image_t_1k_224'),
+    'cascade_internimage_l_fpn_1x_coco': (
+        'detection/coco/cascade_flash_internimage_l_fpn_1x_coco',
+        'flash_intern_image_l_22kto1k_384'),
+    'dino_4scale_internimage_t_1x_coco_layer_wise_lr': (
+        'detection/coco/dino_4scale_flash_internimage_t_1x_coco', 'flash_intern_image_t_1k_224'),
+    'upernet_internimage_t_512_160k_ade20k': (
+        'segmentation/ade20k/upernet_flash_internimage_t_512_160k_ade20k',
+        'flash_intern_image_t_1k_224'),
+}
+
+
+def flash_release(internimage_release, backbone_list):
+    source = {k: v for k, v in read_key_list(internimage_release).items()
+              if not k.startswith('backbone.')}
+    for name, shape in read_key_list(backbone_list, folder='keys_flash').items():
+        if name.startswith(('conv_head.', 'head.')):
+            continue
+        source[f'backbone.{name}'] = shape
+        block = name.partition('.blocks.')
+        if name.endswith('.norm1.0.weight') and block[1]:  # one pair of layer scales per block
+            prefix = name[:-len('norm1.0.weight')]
+            source.setdefault(f'backbone.{prefix}gamma1', shape)
+            source.setdefault(f'backbone.{prefix}gamma2', shape)
+    if 'neck.lateral_convs.0.conv.weight' in source:  # FPN -> FPN_vitdet
+        for name in [k for k in source if k.startswith('neck.') and k.endswith('.conv.bias')]:
+            channels = source.pop(name)
+            source[name.replace('.conv.bias', '.ln.weight')] = channels
+            source[name.replace('.conv.bias', '.ln.bias')] = channels
+    return source
+
+
+@pytest.mark.parametrize('internimage_release', sorted(FLASH_RELEASES))
+def test_flash_internimage_releases_convert_completely(internimage_release):
+    config, backbone_list = FLASH_RELEASES[internimage_release]
+    source = flash_release(internimage_release, backbone_list)
+    cfg = Config.fromfile(f'configs/{config}.py')
+    layout = task_of(cfg).released_layout(cfg.model, list(source))
+    plan = plan_conversion(layout, source, model_shapes(cfg))
+    assert not plan.dropped
+    assert sorted(s for s, _ in plan.placed) == sorted(source)
+    placed = dict(plan.placed)
+    assert placed['backbone.levels.0.blocks.0.dcn.offset_mask.weight'] == \
+        'backbone.levels.0.blocks.0.dcn.offset_mask.weight'
