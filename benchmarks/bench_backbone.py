@@ -1,5 +1,5 @@
-"""InternImage-T classifier inference throughput on the CPU, side by side with timm's ConvNeXt-T
-and Swin-T, all in one process with the same thread count.
+"""InternImage-T and FlashInternImage-T classifier inference throughput on the CPU, side by side
+with timm's ConvNeXt-T and Swin-T, all in one process with the same thread count.
 
     python benchmarks/bench_backbone.py [--batch 8] [--repeat 10] [--profile]
 
@@ -16,13 +16,14 @@ import time
 import timm
 import torch
 
-from internimage.models import internimage_t
+from internimage.models import flash_internimage_t, internimage_t
 from ops_dcnv3 import DCNv3
 
 BASELINE = 'convnext_tiny'
 OURS = 'internimage_t (our DCNv3 op)'
 COMPILED = 'internimage_t (our DCNv3 op, torch.compile)'
 REFERENCE = 'internimage_t (reference op)'
+FLASH = 'flash_internimage_t (our DCNv4 op)'
 
 
 def build_models():
@@ -30,6 +31,7 @@ def build_models():
         OURS: lambda: internimage_t(core_op='DCNv3'),
         COMPILED: lambda: torch.compile(internimage_t(core_op='DCNv3'), fullgraph=True),
         REFERENCE: lambda: internimage_t(core_op='DCNv3_pytorch'),
+        FLASH: lambda: flash_internimage_t(),
         BASELINE: lambda: timm.create_model(BASELINE, pretrained=False),
         'swin_tiny_patch4_window7_224': lambda: timm.create_model(
             'swin_tiny_patch4_window7_224', pretrained=False),

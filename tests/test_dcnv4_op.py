@@ -8,15 +8,13 @@ import torch
 
 import ops_dcnv3
 from cuda_host import host_ops
-from dcnv3_cases import CASE_IDS, CASES, case_kwargs, make_inputs, offset_mask_of, op_args
-from dcnv3_kernel_checks import (LOW_PRECISION, LOW_PRECISION_OFFSET_SCALE, TOLERANCE,
-                                 assert_close)
+from dcnv3_cases import CASE_IDS, CASES, make_inputs, offset_mask_of, op_args
+from dcnv4_kernel_checks import GARBAGE, check_kernels
 from ops_dcnv3 import Geometry, dcnv3_reference, dcnv4, dcnv4_reference
 from ops_dcnv3.reference import split_offset_mask
 
 needs_extension = pytest.mark.skipif(not ops_dcnv3.EXTENSION_AVAILABLE,
                                      reason='the compiled extension is not built')
-GARBAGE = float('nan')  # in the padding entries: reading one would show in the results
 
 
 def grid_image(height=5, width=5, channels=1):
@@ -118,55 +116,18 @@ def test_both_widths_of_offset_mask_are_taken(padded):
                                                                              *args))
 
 
-def kernel_results(ops, x, offset_mask, args, grad_output):
-    return [ops.dcnv4(x, offset_mask, *args), *ops.dcnv4_backward(x, offset_mask, grad_output,
-                                                                   *args)]
-
-
-def reference_results(x, offset, mask, args, grad_output, width):
-    """Output, grad_input and grad_offset_mask from DCNv3's float64 reference by autograd, the
-    gradient laid out as offset_mask (zero in the padding)."""
-    leaves = [t.detach().double().requires_grad_(True) for t in (x, offset, mask)]
-    out = dcnv3_reference(*leaves, *args)
-    out.backward(grad_output.double())
-    group, points = args[8], (offset.shape[-1] // 2) // args[8]
-    grad_offset_mask = offset_mask_of(leaves[1].grad, leaves[2].grad, group, points)
-    assert grad_offset_mask.shape[-1] == width
-    return [out.detach(), leaves[0].grad, grad_offset_mask]
-
-
-def check_kernels(ops, case, dtype):
-    shapes, args = case_kwargs(case)
-    if dtype in LOW_PRECISION:
-        args = args[:10] + (LOW_PRECISION_OFFSET_SCALE,) + args[11:]
-    x, offset, mask = make_inputs(dtype=dtype, **shapes)
-    geometry = Geometry.from_args(*args, op='dcnv4')
-    offset_mask = offset_mask_of(offset, mask, geometry.group, geometry.points, fill=GARBAGE)
-    grad_output = torch.randn(*offset.shape[:3], x.shape[-1],
-                              generator=torch.Generator().manual_seed(2)).to(dtype)
-    actual = kernel_results(ops, x, offset_mask, args, grad_output)
-    expected = reference_results(x, offset, mask, args, grad_output, offset_mask.shape[-1])
-    for name, result, ref in zip(('output', 'grad_input', 'grad_offset_mask'), actual,
-                                 expected):
-        assert result.dtype == dtype and result.shape == ref.shape, name
-        assert ref.abs().max() > 0, name
-        assert_close(result, ref, TOLERANCE[dtype], name)
-    padding = actual[2][..., geometry.group * geometry.points * 3:]
-    assert not padding.any()  # never read, so no gradient
-
-
 @needs_extension
 @pytest.mark.parametrize('case', CASES, ids=CASE_IDS)
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32, torch.float16, torch.bfloat16])
 def test_cpu_kernels_match_the_reference(case, dtype):
-    check_kernels(torch.ops.ops_dcnv3, case, dtype)
+    check_kernels(torch.ops.ops_dcnv3, 'cpu', case, dtype)
 
 
 @needs_extension
 @pytest.mark.parametrize('case', CASES, ids=CASE_IDS)
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32, torch.float16, torch.bfloat16])
 def test_host_build_of_the_cuda_kernels_matches_the_reference(case, dtype):
-    check_kernels(host_ops(), case, dtype)
+    check_kernels(host_ops(), 'cpu', case, dtype)
 
 
 @needs_extension

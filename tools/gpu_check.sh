@@ -8,7 +8,9 @@
 # throughput against the copy bandwidth) and one bf16 training step of InternImage-T at batch
 # 16, 224x224 (needs mmengine, which the model's base class comes from), then, with the time
 # left, compute-sanitizer's memcheck and initcheck over the op-test cases
-# (tests/run_cuda_cases.py). Everything it prints goes to REPORT_DIR/gpu_check.txt, which ends
+# (tests/run_cuda_cases.py). The DCNv4 op gets its CUDA tests (tests/test_dcnv4_cuda.py) and its
+# benchmark at the FlashInternImage-T stage shapes, against the published DCNv4 package when
+# DCNV4_SDIST names its source archive. Everything it prints goes to REPORT_DIR/gpu_check.txt, which ends
 # with what it could not do. It keeps within 6
 # minutes (each step gets a share of what is left). Without a GPU it says so and still builds
 # the CPU kernels and runs the CPU op tests, so that it cannot rot unnoticed
@@ -107,10 +109,12 @@ print("ops_dcnv3 from", ops_dcnv3.__file__, "with kernels:",
 cd "$ROOT/tests" || exit 1
 if [ "$HAVE_PYTEST" -eq 1 ]; then
     say "pytest is installed: the test files run under it"
-    step "CUDA op tests" 150 "$PY" -m pytest -q -p no:cacheprovider test_dcnv3_cuda.py
+    step "CUDA op tests" 150 "$PY" -m pytest -q -p no:cacheprovider test_dcnv3_cuda.py \
+        test_dcnv4_cuda.py
 else
     say "pytest is not installed: tests/test_dcnv3_cuda.py runs with its own runner"
     step "CUDA op tests" 150 "$PY" test_dcnv3_cuda.py
+    not_done "DCNv4 CUDA op tests: tests/test_dcnv4_cuda.py needs pytest"
 fi
 if [ -z "$GPU_ARCH" ]; then
     not_done "CUDA op tests: no GPU, every test skipped"
@@ -125,6 +129,17 @@ fi
 cd "$ROOT" || exit 1
 if [ -n "$GPU_ARCH" ]; then
     step "CUDA op benchmark" 110 "$PY" benchmarks/bench_dcnv3_op.py --device cuda \
+        --dtypes float32 bfloat16 --repeat 3
+    # The published DCNv4 package as the oracle of DCNv4's values and speed, built here from
+    # its source archive (DCNV4_SDIST=path; `make dcnv4-sdist` downloads it beforehand).
+    if [ -n "${DCNV4_SDIST:-}" ] && [ -f "$DCNV4_SDIST" ]; then
+        step "published DCNv4 package build" 150 "$PY" -m pip install -q --no-deps \
+            --no-build-isolation --target "$WORK/dcnv4pkg" "$DCNV4_SDIST" \
+            && export PYTHONPATH="$PYTHONPATH:$WORK/dcnv4pkg"
+    else
+        not_done "published DCNv4 package: DCNV4_SDIST is not set (make dcnv4-sdist)"
+    fi
+    step "DCNv4 op benchmark" 80 "$PY" benchmarks/bench_dcnv4_op.py --device cuda \
         --dtypes float32 bfloat16 --repeat 3
     if "$PY" -c 'import mmengine' 2> /dev/null; then
         step "InternImage-T training step" 60 "$PY" benchmarks/bench_train_step.py --batch 16 --profile
@@ -144,6 +159,7 @@ if [ -n "$GPU_ARCH" ]; then
     fi
 else
     not_done "CUDA op benchmark: no GPU"
+    not_done "DCNv4 op benchmark and the published DCNv4 package: no GPU"
     not_done "InternImage-T training step: no GPU"
     not_done "compute-sanitizer checks: no GPU"
 fi
