@@ -28,9 +28,9 @@ PLUGIN_ATTRIBUTE_TYPES = {
     'remove_center': 'INT'}
 
 
-def tiny_classifier(**options):
+def tiny_classifier(variant='internimage_test', **options):
     torch.manual_seed(0)
-    return perturbed(create_classifier('internimage_test', num_classes=7, **options)).eval()
+    return perturbed(create_classifier(variant, num_classes=7, **options)).eval()
 
 
 def run_onnxruntime(path, images):
@@ -44,8 +44,9 @@ def export_classifier(model, path, mode):
     return onnx.load(str(path))
 
 
-def test_portable_classifier_matches_pytorch_at_other_sizes(tmp_path):
-    model = tiny_classifier()
+@pytest.mark.parametrize('variant', ['internimage_test', 'flash_internimage_test'])
+def test_portable_classifier_matches_pytorch_at_other_sizes(tmp_path, variant):
+    model = tiny_classifier(variant)
     graph = export_classifier(model, tmp_path / 'classifier.onnx', 'portable').graph
     assert {node.domain for node in graph.node} == {''}  # standard ONNX ops only
     assert 'GridSample' in {node.op_type for node in graph.node}
@@ -174,8 +175,9 @@ def test_tool_refuses_an_unknown_mode(capsys):
 @pytest.mark.skipif(not ops_dcnv3.EXTENSION_AVAILABLE, reason='compiled extension not built')
 @pytest.mark.parametrize('build', [
     lambda: tiny_classifier(),
-    lambda: perturbed(create_backbone('internimage_test')).eval()],
-    ids=['classifier', 'backbone'])
+    lambda: perturbed(create_backbone('internimage_test')).eval(),
+    lambda: tiny_classifier('flash_internimage_test')],
+    ids=['classifier', 'backbone', 'flash_classifier'])
 def test_torch_compile_whole_network_without_graph_breaks(build):
     """fullgraph=True fails on any graph break. aot_eager runs Dynamo and AOTAutograd (the
     registered op's fake kernel, functionalisation) without Inductor's C++ build, which takes
