@@ -4,7 +4,8 @@
 and the published NYU Depth V2 40-class ``NYUDepthV2Dataset``, in TRANSFORMS
 ``MapillaryToCityscapes`` (the published Mapillary -> Cityscapes label mapping), and in MODELS
 ``InternImageMask2FormerHead`` (mmseg's Mask2Former head with the published test-time
-scores); the backbone (``InternImage``) comes from ``internimage.models`` and the
+scores), and in mmdet's MODELS ``UnnormalizedMSDeformAttnPixelDecoder`` (the pixel decoder of the
+FlashInternImage "nsmx" recipe: deformable attention without its softmax); the backbone (``InternImage``) comes from ``internimage.models`` and the
 layer-decay optimizer constructor from ``internimage.engine`` through mmengine's root
 registries. UperNet, the FCN auxiliary head, Mask2Former's layers, IoUMetric and
 SegLocalVisualizer are mmseg's own.
@@ -13,8 +14,9 @@ The demo data is written by ``internimage.demo_data.segmentation``; ``segmentati
 draws a result for ``tools/image_demo.py``."""
 from .mapillary import MapillaryToCityscapes
 from .mask2former_head import InternImageMask2FormerHead
+from .no_softmax_attention import UnnormalizedMSDeformAttnPixelDecoder
 from .nyu_depth_v2 import NYUDepthV2Dataset
 from .shapes_dataset import ShapesSegDataset
 
 __all__ = ['InternImageMask2FormerHead', 'MapillaryToCityscapes', 'NYUDepthV2Dataset',
-           'ShapesSegDataset']
+           'ShapesSegDataset', 'UnnormalizedMSDeformAttnPixelDecoder']

@@ -124,6 +124,19 @@ def neck_fact(neck):
             for n in (neck if isinstance(neck, list) else [neck])]
 
 
+def attention_softmax(model):
+    """Whether the deformable attention normalises its sampling weights by a softmax (False for
+    the published "nsmx" recipe's use_softmax=False, ours UnnormalizedMSDeformAttnPixelDecoder)."""
+    found = []
+
+    def visit(node):
+        if node.get('use_softmax') is False or \
+                str(node.get('type', '')).endswith('UnnormalizedMSDeformAttnPixelDecoder'):
+            found.append(node)
+    _walk(model, visit)
+    return not found
+
+
 def start_and_head_facts(cfg, model, task):
     """The checkpoints a run starts from, the model settings outside the backbone and the
     heads' test settings (the same keys in both API generations). A model-level ``pretrained``
@@ -135,6 +148,7 @@ def start_and_head_facts(cfg, model, task):
     for key, values in model_values(model).items():
         facts[f'model.{key}'] = values
     facts['neck'] = neck_fact(model.get('neck'))
+    facts['model.attention_softmax'] = attention_softmax(model)
     test_cfg = model.get('test_cfg') or {}
     if task == 'det':
         facts.update(flatten('test_cfg.', test_cfg))

@@ -93,3 +93,40 @@ def test_offset_lr_scale_reaches_the_dcnv4_offset_mask_not_its_depthwise_conv(ru
     assert factor[prefix + 'offset_mask.weight'] == factor[prefix + 'offset_mask.bias'] == 0.01
     assert factor[prefix + 'offset_mask_dw.weight'] == 1.0
     assert factor[prefix + 'value_proj.weight'] == 1.0
+
+
+def test_the_nsmx_pixel_decoder_attends_without_the_softmax():
+    """The published use_softmax=False: mmcv's deformable attention with the sampling weights as
+    the linear layer predicts them (written out with mmcv's sampling function); the same
+    parameters as the standard decoder's, whose output differs by the softmax."""
+    from mmcv.ops.multi_scale_deform_attn import multi_scale_deformable_attn_pytorch
+    import segmentation  # noqa: F401  (registers the pixel decoder)
+    from mmengine.config import Config
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(
+        'configs/segmentation/ade20k/mask2former_flash_internimage_s_640_160k_ade20k_ss_nsmx.py')
+    decoder_cfg = cfg.model.decode_head.pixel_decoder
+    decoder_cfg.encoder.num_layers = 1
+    decoder = MODELS.build(decoder_cfg)
+    standard = MODELS.build({**decoder_cfg, 'type': 'mmdet.MSDeformAttnPixelDecoder'})
+    assert decoder.state_dict().keys() == standard.state_dict().keys()
+    attention = perturbed(decoder.encoder.layers[0].self_attn)
+    standard.encoder.layers[0].self_attn.load_state_dict(attention.state_dict())
+    torch.manual_seed(3)
+    shapes = torch.tensor([[6, 8], [3, 4], [2, 2]])
+    starts = torch.cat([shapes.new_zeros(1), (shapes[:, 0] * shapes[:, 1]).cumsum(0)[:-1]])
+    query = torch.randn(2, int((shapes[:, 0] * shapes[:, 1]).sum()), 256)
+    reference = torch.rand(2, query.shape[1], 3, 2)
+    kwargs = dict(query=query, reference_points=reference, spatial_shapes=shapes,
+                  level_start_index=starts)
+    heads, levels, points = attention.num_heads, attention.num_levels, attention.num_points
+    value = attention.value_proj(query).view(2, query.shape[1], heads, -1)
+    offsets = attention.sampling_offsets(query).view(2, -1, heads, levels, points, 2)
+    weights = attention.attention_weights(query).view(2, -1, heads, levels, points)
+    locations = reference[:, :, None, :, None, :] + \
+        offsets / shapes.flip(-1)[None, None, None, :, None, :]
+    expected = attention.output_proj(
+        multi_scale_deformable_attn_pytorch(value, shapes, locations, weights)) + query
+    with torch.no_grad():
+        torch.testing.assert_close(attention(**kwargs), expected)
+        assert not torch.allclose(standard.encoder.layers[0].self_attn(**kwargs), expected)

@@ -353,6 +353,8 @@ PUBLISHED_OPTIMIZERS.update({
        for v, size, rate, clip, depths in (
            ('t', 512, 0.9, 0.01, T), ('s', 640, 1.0, 0.1, S), ('b', 640, 1.0, 0.1, S),
            ('l', 640, 0.94, 0.1, L))},
+    _ADE + 'mask2former_flash_internimage_s_640_160k_ade20k_ss_nsmx': (
+        'mask2former_flash_internimage_s_640_160k_ade20k_ss_nsmx', 1e-4, 0.05, 1.0, 1, 0.1, S),
 })
 
 

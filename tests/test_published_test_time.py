@@ -137,6 +137,9 @@ SEGMENTATION = {
         f'ade20k/mask2former_flash_internimage_{v}_{size}_160k_ade20k_ss.py', (4 * size, size),
         32, WHOLE, (150,), 'ADE20KDataset')
        for v, size in (('t', 512), ('s', 640), ('b', 640), ('l', 640))},
+    'ade20k/mask2former_flash_internimage_s_640_160k_ade20k_ss_nsmx.py': (
+        'ade20k/mask2former_flash_internimage_s_640_160k_ade20k_ss_nsmx.py', (2560, 640), 32,
+        WHOLE, (150,), 'ADE20KDataset'),
     'ade20k/mask2former_internimage_h_896_80k_cocostuff2ade20k.py': (
         'ade20k/mask2former_internimage_h_896_80k_cocostuff2ade20k_ss.py', (3584, 896), 32,
         WHOLE, (150,), 'ADE20KDataset'),

@@ -73,7 +73,8 @@ FLASH = {
     **{f'{ADE}upernet_flash_internimage_{v}_{crop}_160k_ade20k.py': (crop, *rest)
        for v, (crop, *rest) in FLASH_UPERNET.items()},
     **{f'{ADE}mask2former_flash_internimage_{v}_{crop}_160k_ade20k_ss.py': (crop, *rest)
-       for v, (crop, *rest) in FLASH_M2F.items()}}
+       for v, (crop, *rest) in FLASH_M2F.items()},
+    f'{ADE}mask2former_flash_internimage_s_640_160k_ade20k_ss_nsmx.py': (640, *FLASH_M2F['s'][1:])}
 PUBLISHED.update({path: (None, (crop,) * 2, lr, decay, drop_path, clip)
                   for path, (crop, lr, decay, drop_path, clip, _) in FLASH.items()})
 # classes of the data set; the published UperNet and SegFormer Mapillary / Mapillary ->
