@@ -119,13 +119,30 @@ def pack_offset_mask(offset, mask, geometry):
     return F.pad(packed, (0, padded - entries))
 
 
-def square_geometry(kernel_size, stride, pad, dilation, group, group_channels, offset_scale,
-                    remove_center, op):
-    """The Geometry a module builds once, in __init__, and hands to its op on every call."""
-    return Geometry(kernel=(kernel_size, kernel_size), stride=(stride, stride), pad=(pad, pad),
-                    dilation=(dilation, dilation), group=group, group_channels=group_channels,
-                    offset_scale=offset_scale, remove_center=bool(remove_center),
-                    im2col_step=IM2COL_STEP, op=op)
+def set_sizes(module, name, op, channels, kernel_size, dw_kernel_size, stride, pad, dilation,
+              group, offset_scale, center_feature_scale, remove_center):
+    """Checks the sizes of the DCNv3 or DCNv4 module ``name`` (check_module_args), keeps them as
+    its attributes and builds, once, the Geometry each forward hands to the op ``op``."""
+    check_module_args(name, remove_center, channels=channels, kernel_size=kernel_size,
+                      dw_kernel_size=dw_kernel_size, stride=stride, pad=pad, dilation=dilation,
+                      group=group)
+    module.channels = channels
+    module.kernel_size = kernel_size
+    module.dw_kernel_size = dw_kernel_size
+    module.stride = stride
+    module.pad = pad
+    module.dilation = dilation
+    module.group = group
+    module.group_channels = channels // group
+    module.offset_scale = offset_scale
+    module.center_feature_scale = center_feature_scale
+    module.remove_center = bool(remove_center)
+    module.geometry = Geometry(
+        kernel=(kernel_size, kernel_size), stride=(stride, stride), pad=(pad, pad),
+        dilation=(dilation, dilation), group=group, group_channels=module.group_channels,
+        offset_scale=offset_scale, remove_center=module.remove_center, im2col_step=IM2COL_STEP,
+        op=op)
+    module.points = module.geometry.points
 
 
 class DCNv3(nn.Module):
@@ -142,25 +159,8 @@ class DCNv3(nn.Module):
                  center_feature_scale=False, remove_center=False, use_dcn_v4_op=False):
         super().__init__()
         dw_kernel_size = kernel_size if dw_kernel_size is None else dw_kernel_size
-        check_module_args('DCNv3', channels=channels, kernel_size=kernel_size,
-                          dw_kernel_size=dw_kernel_size, stride=stride, pad=pad,
-                          dilation=dilation, group=group, remove_center=remove_center)
-        self.channels = channels
-        self.kernel_size = kernel_size
-        self.dw_kernel_size = dw_kernel_size
-        self.stride = stride
-        self.pad = pad
-        self.dilation = dilation
-        self.group = group
-        self.group_channels = channels // group
-        self.offset_scale = offset_scale
-        self.center_feature_scale = center_feature_scale
-        self.remove_center = bool(remove_center)
-        # Validated once here: each forward hands this Geometry to the op as it is.
-        self.geometry = square_geometry(kernel_size, stride, pad, dilation, group,
-                                        self.group_channels, offset_scale, remove_center,
-                                        'dcnv3')
-        self.points = self.geometry.points
+        set_sizes(self, 'DCNv3', 'dcnv3', channels, kernel_size, dw_kernel_size, stride, pad,
+                  dilation, group, offset_scale, center_feature_scale, remove_center)
         # The published option: the same offsets and softmax-normalised mask, packed into
         # DCNv4's offset_mask and run by the DCNv4 op (same values, the DCNv4 kernels).
         self.use_dcn_v4_op = bool(use_dcn_v4_op)
@@ -237,25 +237,9 @@ class DCNv4(nn.Module):
                  offset_scale=1.0, dw_kernel_size=None, center_feature_scale=False,
                  remove_center=False, output_bias=True, without_pointwise=False):
         super().__init__()
-        check_module_args('DCNv4', channels=channels, kernel_size=kernel_size,
-                          dw_kernel_size=dw_kernel_size, stride=stride, pad=pad,
-                          dilation=dilation, group=group, remove_center=remove_center)
-        self.channels = channels
-        self.kernel_size = kernel_size
-        self.stride = stride
-        self.pad = pad
-        self.dilation = dilation
-        self.group = group
-        self.group_channels = channels // group
-        self.offset_scale = offset_scale
-        self.dw_kernel_size = dw_kernel_size
-        self.center_feature_scale = center_feature_scale
-        self.remove_center = bool(remove_center)
+        set_sizes(self, 'DCNv4', 'dcnv4', channels, kernel_size, dw_kernel_size, stride, pad,
+                  dilation, group, offset_scale, center_feature_scale, remove_center)
         self.without_pointwise = without_pointwise
-        self.geometry = square_geometry(kernel_size, stride, pad, dilation, group,
-                                        self.group_channels, offset_scale, remove_center,
-                                        'dcnv4')
-        self.points = self.geometry.points
 
         if dw_kernel_size is not None:
             self.offset_mask_dw = nn.Conv2d(channels, channels, dw_kernel_size, stride=1,
