@@ -9,7 +9,6 @@ import torch
 from dcnv3_cases import perturbed
 from internimage.models import (FLASH_VARIANTS, FlashInternImage, FlashInternImageClassifier,
                                 create_backbone, create_classifier)
-from internimage.models.checkpoint import load_state_dict_into
 from ops_dcnv3 import DCNv4
 from published_data import read_key_list
 
