@@ -144,6 +144,13 @@ def test_launcher_refuses_unknown_config_key_and_missing_files(tmp_path):
     assert unconverted.returncode != 0 and 'nor a release that converts' in unconverted.stderr
 
 
+def classifier_depths(classifier):
+    """The depths a classifier config builds: stated, or its variant's (an arch key names a
+    variant of the classifier class's family)."""
+    prefix = MODELS.get(classifier.type).variant_prefix
+    return classifier.get('depths') or arch_options(classifier.arch, prefix=prefix)['depths']
+
+
 @pytest.mark.parametrize('path', CONFIGS, ids=[os.path.basename(c) for c in CONFIGS])
 def test_every_config_builds_its_model(path):
     cfg = Config.fromfile(path)
@@ -153,7 +160,7 @@ def test_every_config_builds_its_model(path):
     assert model.classifier.head.out_features == classifier.num_classes == 1000
     assert len(model.classifier.levels) == 4
     assert [len(level.blocks) for level in model.classifier.levels] == list(
-        classifier.get('depths') or arch_options(classifier.arch)['depths'])
+        classifier_depths(classifier))
     sizes = {cfg[f'{split}_dataloader'].dataset.transform.input_size
              for split in ('train', 'val', 'test')}
     expected = re.search(r'_(\d+)(_fsdp)?\.py$', path)
@@ -184,15 +191,20 @@ def test_22kto1k_fine_tunes_apply_the_published_lr_rule(path):
     lr = {name: group['lr'] for group in optimizer.param_groups
           for name in group['param_names']}
     block = 'classifier.levels.1.blocks.0.dcn.'
-    base = lr[block + 'input_proj.weight']
+    flash = cfg.model.classifier.type == 'FlashInternImageClassifier'
+    base = lr[block + ('value_proj.weight' if flash else 'input_proj.weight')]
     assert lr['classifier.head.weight'] == pytest.approx(2e-5)
     if not cfg.optim_wrapper.paramwise_cfg.lr_layer_decay:
         assert set(lr.values()) == {2e-5}
         return
-    assert lr[block + 'offset.weight'] == pytest.approx(0.1 * base)
-    assert lr[block + 'mask.bias'] == pytest.approx(base)
+    if flash:  # every name with "offset": DCNv4's offset/mask projection and its dw conv
+        assert lr[block + 'offset_mask.weight'] == pytest.approx(0.1 * base)
+        assert lr[block + 'offset_mask_dw.bias'] == pytest.approx(0.1 * base)
+    else:
+        assert lr[block + 'offset.weight'] == pytest.approx(0.1 * base)
+        assert lr[block + 'mask.bias'] == pytest.approx(base)
     assert lr[block + 'output_proj.weight'] == pytest.approx(base)
-    depths = cfg.model.classifier.get('depths') or arch_options(cfg.model.classifier.arch)['depths']
+    depths = classifier_depths(cfg.model.classifier)
     # blocks counted from the last one (ratio 1, the head's); levels.1.blocks.0 has
     # depths[1] - 1 + depths[2] + depths[3] blocks after it
     assert base == pytest.approx(2e-5 * 0.9 ** (sum(depths[1:]) - 1))
