@@ -1,6 +1,6 @@
-"""The public DCNv3 and DCNv4 functions and their registration with torch.library: a fake (meta) kernel so
-torch.compile and export can trace it, and autograd, registered once for every device
-(docs/operator.md, "Registration")."""
+"""The public DCNv3 and DCNv4 functions and their registration with torch.library: a fake (meta)
+kernel so that torch.compile and export can trace each op, and autograd, registered once for
+every device (docs/operator.md, "Registration" and "DCNv4")."""
 from dataclasses import dataclass
 from typing import Callable
 
