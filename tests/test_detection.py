@@ -521,3 +521,32 @@ def test_image_demo_draws_the_detections(coco_root, tmp_path):
     assert (np.abs(picture.astype(int) - original).sum(axis=2) > 30).mean() > 0.01
     with pytest.raises(ValueError, match='score_thr'):
         run_image_demo(str(config_path), str(checkpoint), image, str(out_file), score_thr=2)
+
+
+# FlashInternImage (OpenGVLab/DCNv4): its Mask R-CNN with the FPN_vitdet neck and its DINO train
+# a step through mmdet on the tiny FlashInternImage (DCNv4 blocks) and predict.
+def flash_tiny(cfg):
+    """A tiny config's backbone as flash_internimage_test (its family's arch key 'test', whose
+    core is DCNv4), the config's other backbone options kept."""
+    cfg.model.backbone.pop('core_op')
+    cfg.model.backbone.arch = 'test'
+    return cfg
+
+def test_flash_internimage_mask_rcnn_trains_and_predicts(coco_root):
+    cfg = flash_tiny(few_rois('coco/mask_rcnn_flash_internimage_b_fpn_3x_coco.py'))
+    model, log_vars, predictions, changed = train_step_then_predict(cfg, demo_batch(coco_root))
+    assert type(model.backbone).__name__ == 'FlashInternImage'
+    assert type(model.neck).__name__ == 'FPNViTDet'
+    for key in ('loss_rpn_cls', 'loss_cls', 'loss_bbox', 'loss_mask'):
+        assert np.isfinite(log_vars[key]) and log_vars[key] > 0
+    assert 'levels.0.blocks.0.dcn.offset_mask.weight' in changed
+    check_predictions(predictions, with_masks=True)
+
+
+def test_flash_internimage_dino_trains_and_predicts(coco_root):
+    cfg = flash_tiny(small_dino('coco/dino_4scale_flash_internimage_t_1x_coco.py'))
+    model, log_vars, predictions, changed = train_step_then_predict(cfg, demo_batch(coco_root))
+    assert np.isfinite(log_vars['loss_cls']) and np.isfinite(log_vars['dn_loss_cls'])
+    assert 'levels.1.blocks.0.dcn.offset_mask.weight' in changed
+    check_predictions(predictions, with_masks=False)
+    assert all(len(p.pred_instances.bboxes) == 300 for p in predictions)

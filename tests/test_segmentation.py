@@ -196,17 +196,38 @@ def test_iou_metric_on_generated_labels(data_root):
 
 # ------------------------------------------------------------------------ models on a CPU
 
-@pytest.mark.parametrize('config', [UPERNET_DEMO, MASK2FORMER_DEMO])
-def test_one_training_step_changes_backbone_and_head(config, data_root, tmp_path):
+# The FlashInternImage forms: its backbone (DCNv4 blocks), and with Mask2Former the "nsmx"
+# pixel decoder (deformable attention without the softmax) of its published S recipe.
+FLASH = dict(type='FlashInternImage')
+NSMX = dict(pixel_decoder=dict(type='mmdet.UnnormalizedMSDeformAttnPixelDecoder'))
+
+
+@pytest.mark.parametrize('config, backbone, head', [
+    (UPERNET_DEMO, None, None), (MASK2FORMER_DEMO, None, None), (UPERNET_DEMO, FLASH, None),
+    (MASK2FORMER_DEMO, FLASH, NSMX)], ids=['upernet', 'mask2former', 'flash-upernet',
+                                           'flash-mask2former-nsmx'])
+def test_one_training_step_changes_backbone_and_head(config, backbone, head, data_root,
+                                                     tmp_path):
     cfg = tiny_config(config, data_root, tmp_path)
+    if backbone:  # the FlashInternImage family's arch key 'test': flash_internimage_test
+        cfg.model.backbone.update(backbone)
+    if head:
+        cfg.model.decode_head.update(head)
     model = build_model(cfg)
+    flash = type(model.backbone).__name__ == 'FlashInternImage'
+    assert flash == bool(backbone)
+    if head:
+        assert type(model.decode_head.pixel_decoder).__name__ == \
+            'UnnormalizedMSDeformAttnPixelDecoder'
+
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)  # our layer-decay constructor
     before = {k: v.clone() for k, v in model.state_dict().items()}
     log_vars = model.train_step(first_batch(cfg), optim_wrapper)
     assert all(np.isfinite(float(v)) for v in log_vars.values())
     assert float(log_vars['loss']) > 0
     after = model.state_dict()
-    for key in ('backbone.levels.0.blocks.0.dcn.input_proj.weight',
+    for key in ('backbone.levels.0.blocks.0.dcn.' + ('value_proj' if flash else 'input_proj')
+                + '.weight',
                 'backbone.levels.3.blocks.0.mlp.fc2.weight',
                 'decode_head.conv_seg.weight' if 'UPer' in cfg.model.decode_head.type
                 else 'decode_head.cls_embed.weight'):
