@@ -564,10 +564,12 @@ def test_a_150_channel_prediction_is_evaluated_on_the_19_cityscapes_classes():
 
 
 @pytest.mark.parametrize('name', ['internimage_t_1k_224.py',
-                                  'with_lr_decay/internimage_l_22kto1k_384.py'])
+                                  'with_lr_decay/internimage_l_22kto1k_384.py',
+                                  'flash_internimage_l_22kto1k_384.py'])
 def test_recipe_trains_through_the_runner(name, shapes_root, tmp_path):
     """The recipe's parts (OpenCV decoding, groups, TimmCosineLR, EMA) in mmengine's Runner, on
-    the small test network and the shapes set, in float32 (AMP needs a GPU)."""
+    the small test network and the shapes set, in float32 (AMP needs a GPU); FlashInternImage's
+    validation runs under the autocast mmengine gives its ValLoop (bfloat16 on a CPU)."""
     cfg = load(name)
     wrapper = dict(cfg.optim_wrapper, type='OptimWrapper')
     for key in ('dtype', 'loss_scale'):
