@@ -35,9 +35,8 @@ def test_state_dict_is_the_published_one(name):
     assert round(millions) == PUBLISHED_MILLIONS[name]
 
 
-def tiny(cls=FlashInternImageClassifier, **options):
-    return cls(arch='flash_internimage_test', num_classes=5, **options) \
-        if cls is FlashInternImageClassifier else cls(arch='flash_internimage_test', **options)
+def tiny(**options):
+    return FlashInternImageClassifier(arch='flash_internimage_test', num_classes=5, **options)
 
 
 def test_blocks_run_dcnv4_with_the_published_options():

@@ -20,7 +20,7 @@ from .checkpoint import load_checkpoint
 from .heads import (CLIP_EMBED_DIM, CONV_HEAD_SCALE, AttentionPooling, build_clip_token_convs,
                     build_conv_head)
 from .layers import InternImageLevel, StemLayer, channels_first_view, resolve_core_op
-from .variants import FLASH_PREFIX, MODEL_PREFIX, level_widths, with_arch
+from .variants import FLASH_DEFAULTS, FLASH_PREFIX, MODEL_PREFIX, level_widths, with_arch
 
 STEM_STRIDE = 4
 
@@ -245,9 +245,7 @@ class InternImageClassifier(InternImageTrunk):
 
 
 # FlashInternImage (OpenGVLab/DCNv4): the same trunk and heads on DCNv4 blocks; without ``arch``
-# the published FlashInternImage class's defaults.
-FLASH_DEFAULTS = dict(core_op='DCNv4', offset_scale=0.5, dcn_output_bias=False,
-                      mlp_fc2_bias=False)
+# the published FlashInternImage class's defaults (variants.FLASH_DEFAULTS).
 
 
 @MODELS.register_module()

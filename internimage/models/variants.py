@@ -15,9 +15,12 @@ from typing import NamedTuple, Optional
 
 MODEL_PREFIX = 'internimage_'
 FLASH_PREFIX = 'flash_internimage_'
-# FlashInternImage's blocks: the DCNv4 module without an output bias, an fc2 without bias
-# (the published class defaults; L turns both on).
-_FLASH_COMMON = dict(core_op='DCNv4', dcn_output_bias=False, mlp_fc2_bias=False)
+# The published FlashInternImage class's defaults: what a FlashInternImage model built without
+# arch gets, and (offset_scale aside, which every variant states) what its variants keep: the
+# DCNv4 module without an output bias, an fc2 without bias (L turns both on).
+FLASH_DEFAULTS = dict(core_op='DCNv4', offset_scale=0.5, dcn_output_bias=False,
+                      mlp_fc2_bias=False)
+_FLASH_COMMON = {k: v for k, v in FLASH_DEFAULTS.items() if k != 'offset_scale'}
 _H_G_COMMON = dict(dw_kernel_size=5, level2_post_norm=True, center_feature_scale=True,
                    use_clip_projector=True)
 

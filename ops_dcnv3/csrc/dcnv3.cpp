@@ -31,12 +31,18 @@ void check_defined(const char* op, const at::Tensor& t, const char* name) {
   TORCH_CHECK(t.defined(), op, ": ", name, " must be a torch.Tensor, got None");
 }
 
-void check_same_layout(const char* op, const at::Tensor& t, const char* name,
-                       const at::Tensor& input, std::initializer_list<int64_t> expected) {
+// A tensor that goes with the input: on its device, of its dtype.
+void check_like_input(const char* op, const at::Tensor& t, const char* name,
+                      const at::Tensor& input) {
   TORCH_CHECK(t.device() == input.device(), op, ": ", name, " is on ", t.device(),
               " but input is on ", input.device());
   TORCH_CHECK(t.scalar_type() == input.scalar_type(), op, ": ", name, " has dtype ",
               t.scalar_type(), " but input has dtype ", input.scalar_type());
+}
+
+void check_same_layout(const char* op, const at::Tensor& t, const char* name,
+                       const at::Tensor& input, std::initializer_list<int64_t> expected) {
+  check_like_input(op, t, name, input);
   TORCH_CHECK(t.sizes().equals(expected), op, ": ", name, " must have shape ",
               c10::IntArrayRef(expected), " (N, H_out, W_out, channels), got ", t.sizes());
 }
@@ -61,14 +67,11 @@ int64_t point_entries(const char* op, int64_t group, int64_t points, int64_t per
   return entries;
 }
 
-// The checks DCNv3 and DCNv4 share: the geometry's values, then the input, in the order of
-// ops_dcnv3/geometry.py and _checks.py; the shape of the output. The caller checks the point
-// tensors and sets the layout.
-Geometry input_geometry(const char* op, const at::Tensor& input, int64_t kernel_h,
-                        int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h,
-                        int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t group,
-                        int64_t group_channels, double offset_scale, int64_t im2col_step,
-                        bool remove_center) {
+// The geometry's own values, checked; the tensors' sizes are filled in by check_input.
+Geometry value_geometry(const char* op, int64_t kernel_h, int64_t kernel_w, int64_t stride_h,
+                        int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h,
+                        int64_t dilation_w, int64_t group, int64_t group_channels,
+                        double offset_scale, int64_t im2col_step, bool remove_center) {
   const std::pair<const char*, int64_t> integers[] = {
       {"kernel_h", kernel_h},     {"kernel_w", kernel_w},     {"stride_h", stride_h},
       {"stride_w", stride_w},     {"pad_h", pad_h},           {"pad_w", pad_w},
@@ -120,6 +123,38 @@ void check_input(const char* op, const at::Tensor& input, Geometry& g) {
               g.height_out, "x", g.width_out, ")");
 }
 
+#define DCNV3_PARAMS                                                                        \
+  int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h,    \
+      int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t group,                 \
+      int64_t group_channels, double offset_scale, int64_t im2col_step, bool remove_center
+#define DCNV3_ARGS                                                                            \
+  kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, group,        \
+      group_channels, offset_scale, im2col_step, remove_center
+
+// How many entries a pixel's point tensor holds per point and group, and their bound (the
+// numbers and texts of geometry.py's POINT_ENTRIES).
+struct PointEntries {
+  int64_t per_point;
+  const char* what;
+  int64_t bound;
+  const char* bound_text;
+};
+
+// The checks DCNv3 and DCNv4 share, in the order of ops_dcnv3/geometry.py and _checks.py: the
+// geometry's values, the entries of a pixel's points (returned in `entries`), that no tensor is
+// None, then the input. The caller checks the point tensors' shapes and sets the layout.
+Geometry checked_geometry(const char* op, const at::Tensor& input,
+                          std::initializer_list<std::pair<const char*, const at::Tensor*>> points,
+                          const PointEntries& spec, int64_t& entries, DCNV3_PARAMS) {
+  Geometry g = value_geometry(op, DCNV3_ARGS);
+  entries = point_entries(op, group, g.points, spec.per_point, spec.what, spec.bound,
+                          spec.bound_text);
+  check_defined(op, input, "input");
+  for (const auto& [name, tensor] : points) check_defined(op, *tensor, name);
+  check_input(op, input, g);
+  return g;
+}
+
 }  // namespace
 
 Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& mask,
@@ -128,16 +163,11 @@ Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const 
                        int64_t group, int64_t group_channels, double offset_scale,
                        int64_t im2col_step, bool remove_center) {
   const char* op = "dcnv3";
-  Geometry g = input_geometry(op, input, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                              dilation_h, dilation_w, group, group_channels, offset_scale,
-                              im2col_step, remove_center);
-  const int64_t offset_channels =
-      point_entries(op, group, g.points, 2, "the last dimension of offset",
-                    std::numeric_limits<int64_t>::max(), "2**63-1");
-  check_defined(op, input, "input");
-  check_defined(op, offset, "offset");
-  check_defined(op, mask, "mask");
-  check_input(op, input, g);
+  int64_t offset_channels = 0;
+  Geometry g = checked_geometry(
+      op, input, {{"offset", &offset}, {"mask", &mask}},
+      {2, "the last dimension of offset", std::numeric_limits<int64_t>::max(), "2**63-1"},
+      offset_channels, DCNV3_ARGS);
   check_same_layout(op, offset, "offset", input,
                     {g.batch, g.height_out, g.width_out, offset_channels});
   check_same_layout(op, mask, "mask", input, {g.batch, g.height_out, g.width_out, group * g.points});
@@ -155,19 +185,13 @@ Geometry make_geometry_v4(const at::Tensor& input, const at::Tensor& offset_mask
                           int64_t group, int64_t group_channels, double offset_scale,
                           int64_t im2col_step, bool remove_center) {
   const char* op = "dcnv4";
-  Geometry g = input_geometry(op, input, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                              dilation_h, dilation_w, group, group_channels, offset_scale,
-                              im2col_step, remove_center);
-  // Room for the round-up to a multiple of 8.
-  const int64_t entries = point_entries(op, group, g.points, 3, "the offsets and mask values",
-                                        std::numeric_limits<int64_t>::max() - 7, "2**63-8");
-  check_defined(op, input, "input");
-  check_defined(op, offset_mask, "offset_mask");
-  check_input(op, input, g);
-  TORCH_CHECK(offset_mask.device() == input.device(), op, ": offset_mask is on ",
-              offset_mask.device(), " but input is on ", input.device());
-  TORCH_CHECK(offset_mask.scalar_type() == input.scalar_type(), op, ": offset_mask has dtype ",
-              offset_mask.scalar_type(), " but input has dtype ", input.scalar_type());
+  int64_t entries = 0;
+  // (the bound leaves room for the round-up to a multiple of 8)
+  Geometry g = checked_geometry(
+      op, input, {{"offset_mask", &offset_mask}},
+      {3, "the offsets and mask values", std::numeric_limits<int64_t>::max() - 7, "2**63-8"},
+      entries, DCNV3_ARGS);
+  check_like_input(op, offset_mask, "offset_mask", input);
   const int64_t last = offset_mask.dim() == 4 ? offset_mask.size(3) : -1;
   TORCH_CHECK(offset_mask.dim() == 4 && offset_mask.size(0) == g.batch &&
                   offset_mask.size(1) == g.height_out && offset_mask.size(2) == g.width_out &&
@@ -182,14 +206,6 @@ Geometry make_geometry_v4(const at::Tensor& input, const at::Tensor& offset_mask
 }
 
 namespace {
-
-#define DCNV3_PARAMS                                                                        \
-  int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h,    \
-      int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t group,                 \
-      int64_t group_channels, double offset_scale, int64_t im2col_step, bool remove_center
-#define DCNV3_ARGS                                                                            \
-  kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, group,        \
-      group_channels, offset_scale, im2col_step, remove_center
 
 void check_grad_output(const char* op, const at::Tensor& grad_output, const at::Tensor& input,
                        const Geometry& g) {
