@@ -108,15 +108,14 @@ def check_module_args(module, remove_center, **sizes):
 
 def pack_offset_mask(offset, mask, geometry):
     """DCNv3's offset (N, H, W, G*P*2) and mask (N, H, W, G*P) as DCNv4's offset_mask, per group
-    its pairs then its mask values, zero-padded to a multiple of 8 entries: what the published
-    DCNv3 module does with use_dcn_v4_op."""
+    its pairs then its mask values, as the published DCNv3 module packs them with
+    use_dcn_v4_op. It also zero-pads them to a multiple of 8, which the published kernels need
+    and ours do not (the op never reads the padding), so that copy is left out."""
     n, height, width = offset.shape[:3]
     group = geometry.group
     packed = torch.cat([offset.reshape(n, height, width, group, -1),
                         mask.reshape(n, height, width, group, -1)], dim=-1)
-    packed = packed.reshape(n, height, width, -1)
-    entries, padded = offset_mask_sizes(geometry)
-    return F.pad(packed, (0, padded - entries))
+    return packed.reshape(n, height, width, -1)
 
 
 def set_sizes(module, name, op, channels, kernel_size, dw_kernel_size, stride, pad, dilation,
