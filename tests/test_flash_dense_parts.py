@@ -1,10 +1,13 @@
 """The parts the FlashInternImage detection and segmentation recipes add (OpenGVLab/DCNv4):
 the FPN_vitdet neck against the published forward written from facts, the backbone's EMA-first
 checkpoint loading, and the DCNv4 release's offset_mask rule of the layer-decay constructors."""
+import logging
+
 import pytest
 import torch
 import torch.nn.functional as F
 from mmdet.registry import MODELS
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 import detection  # noqa: F401  (registers FPN_vitdet)
@@ -69,9 +72,19 @@ def test_flash_backbone_prefers_the_ema_weights_as_published(tmp_path, layout, e
     torch.save({key: weights[value] for key, value in layout.items()}, path)
     backbone = FlashInternImage(arch='flash_internimage_test',
                                 init_cfg=dict(type='Pretrained', checkpoint=str(path)))
-    backbone.init_weights()
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        backbone.init_weights()
+    finally:
+        logger.removeHandler(handler)
     name = 'levels.0.blocks.0.dcn.offset_mask.weight'
     torch.testing.assert_close(backbone.state_dict()[name], weights[expected][name])
+    said = any('loading its EMA weights' in r.getMessage() for r in records)
+    assert said == (expected == 'ema')
 
 
 @pytest.mark.parametrize('rule', ['published_detection', 'published_segmentation'])

@@ -38,11 +38,7 @@ def _strip(state_dict, prefix):
 
 def released_state_dict(checkpoint, use_ema=False):
     """The whole model's state dict inside any published checkpoint layout (``state_dict`` or
-    ``model``, or ``model_ema`` with ``use_ema``), with ``module.`` stripped. ``use_ema='prefer'``
-    is the published FlashInternImage backbone's order: ``state_dict``, else ``model_ema`` when
-    there is one, else ``model``."""
-    if use_ema == 'prefer':
-        use_ema = 'state_dict' not in checkpoint and 'model_ema' in checkpoint
+    ``model``, or ``model_ema`` with ``use_ema``), with ``module.`` stripped."""
     if use_ema:
         if 'model_ema' not in checkpoint:
             raise KeyError(f"use_ema=True but the checkpoint has no 'model_ema' entry "
@@ -61,7 +57,14 @@ def released_state_dict(checkpoint, use_ema=False):
 def extract_state_dict(checkpoint, use_ema=False, logger='current'):
     """The InternImage network's state dict inside any published checkpoint layout (or ours),
     by the network layouts of ``conversion``: from a detector, segmentor or our classification
-    model only the network's entries are kept."""
+    model only the network's entries are kept. ``use_ema='prefer'`` is the published
+    FlashInternImage backbone's order: ``state_dict``, else ``model_ema`` when there is one (said
+    in the log), else ``model``."""
+    if use_ema == 'prefer':
+        use_ema = 'state_dict' not in checkpoint and 'model_ema' in checkpoint
+        if use_ema:
+            print_log('InternImage checkpoint: loading its EMA weights (model_ema), as the '
+                      'published FlashInternImage backbone did', logger)
     state_dict, dropped = network_state_dict(released_state_dict(checkpoint, use_ema))
     if dropped:
         print_log(f'InternImage checkpoint: kept the network, left out {len(dropped)} entries '
