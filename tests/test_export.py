@@ -44,9 +44,11 @@ def export_classifier(model, path, mode):
     return onnx.load(str(path))
 
 
-@pytest.mark.parametrize('variant', ['internimage_test', 'flash_internimage_test'])
-def test_portable_classifier_matches_pytorch_at_other_sizes(tmp_path, variant):
-    model = tiny_classifier(variant)
+@pytest.mark.parametrize('variant, options', [
+    ('internimage_test', {}), ('internimage_test', dict(use_dcn_v4_op=True)),
+    ('flash_internimage_test', {})], ids=['internimage', 'use_dcn_v4_op', 'flash'])
+def test_portable_classifier_matches_pytorch_at_other_sizes(tmp_path, variant, options):
+    model = tiny_classifier(variant, **options)
     graph = export_classifier(model, tmp_path / 'classifier.onnx', 'portable').graph
     assert {node.domain for node in graph.node} == {''}  # standard ONNX ops only
     assert 'GridSample' in {node.op_type for node in graph.node}
@@ -70,8 +72,11 @@ def test_export_restores_the_modules_own_op():
             pass
 
 
-def test_plugin_nodes_carry_the_published_attributes(tmp_path):
-    model = tiny_classifier(offset_scale=2.0, remove_center=True)
+@pytest.mark.parametrize('use_dcn_v4_op', [False, True])
+def test_plugin_nodes_carry_the_published_attributes(tmp_path, use_dcn_v4_op):
+    """With use_dcn_v4_op the DCNv3 modules run the DCNv4 op; they export as DCNv3 all the same
+    (the same values: there is no DCNv4 plugin)."""
+    model = tiny_classifier(offset_scale=2.0, remove_center=True, use_dcn_v4_op=use_dcn_v4_op)
     graph_model = export_classifier(model, tmp_path / 'plugin.onnx', 'plugin')
     onnx.checker.check_model(graph_model)
     assert {o.domain: o.version for o in graph_model.opset_import}['mmdeploy'] == 1
