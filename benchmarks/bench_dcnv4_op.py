@@ -14,7 +14,8 @@ import torch
 
 from bench_dcnv3_op import median_ms, step
 from dcnv4_shapes import FLASH_T_STAGES, offset_mask_inputs
-from ops_dcnv3 import dcnv3, dcnv4, dcnv4_reference
+from ops_dcnv3 import Geometry, dcnv3, dcnv4, dcnv4_reference
+from ops_dcnv3.reference import split_offset_mask
 
 DTYPES = ('float32', 'bfloat16', 'float16')
 
@@ -34,12 +35,9 @@ def published_dcnv4():
 
 def calls(x, offset_mask, group, gc, published):
     args = geometry_args(group, gc)
-    points = 9
-    per_group = offset_mask[..., :group * points * 3].unflatten(-1, (group, points * 3))
-    offset = per_group[..., :2 * points].flatten(-2).detach().contiguous()
-    mask = per_group[..., 2 * points:].flatten(-2).detach().contiguous()
-    offset.requires_grad_(offset_mask.requires_grad)
-    mask.requires_grad_(offset_mask.requires_grad)
+    # DCNv3's inputs: the same values in two tensors of their own
+    offset, mask = (t.detach().contiguous().requires_grad_(offset_mask.requires_grad)
+                    for t in split_offset_mask(offset_mask, Geometry.from_args(*args, op='dcnv4')))
     fns = {'dcnv4': lambda: dcnv4(x, offset_mask, *args),
            'dcnv3': lambda: dcnv3(x, offset, mask, *args),
            'reference': lambda: dcnv4_reference(x, offset_mask, *args)}
