@@ -1,7 +1,7 @@
 """The geometry of one DCNv3 or DCNv4 call as one value: the 13 hyper-parameters that follow the
-tensors in the op's argument list (docs/operator.md, "Arguments"; DCNv4 takes the same ones). It mirrors the C++
-``dcnv3::Geometry`` (csrc/dcnv3_geometry.h) without the tensor shapes, which the C++ struct
-also carries.
+tensors in the op's argument list (docs/operator.md, "Arguments"; DCNv4 takes the same ones).
+It mirrors the C++ ``dcnv3::Geometry`` (csrc/dcnv3_geometry.h) without the tensor shapes and
+point layout, which the C++ struct also carries.
 
 The dispatcher schema, the published Python signature and the TensorRT plugin stay flat; this
 module defines their order once (``FLAT_ARGS``), and ``Geometry.from_args`` / ``op_args``

@@ -4,10 +4,10 @@
 and the published NYU Depth V2 40-class ``NYUDepthV2Dataset``, in TRANSFORMS
 ``MapillaryToCityscapes`` (the published Mapillary -> Cityscapes label mapping), and in MODELS
 ``InternImageMask2FormerHead`` (mmseg's Mask2Former head with the published test-time
-scores), and in mmdet's MODELS ``UnnormalizedMSDeformAttnPixelDecoder`` (the pixel decoder of the
-FlashInternImage "nsmx" recipe: deformable attention without its softmax); the backbone (``InternImage``) comes from ``internimage.models`` and the
-layer-decay optimizer constructor from ``internimage.engine`` through mmengine's root
-registries. UperNet, the FCN auxiliary head, Mask2Former's layers, IoUMetric and
+scores), and in mmdet's MODELS ``UnnormalizedMSDeformAttnPixelDecoder`` (the pixel decoder
+of the FlashInternImage "nsmx" recipe: deformable attention without its softmax); the backbone
+(``InternImage``) comes from ``internimage.models`` and the layer-decay optimizer constructor
+from ``internimage.engine`` through mmengine's root registries. UperNet, the FCN auxiliary head, Mask2Former's layers, IoUMetric and
 SegLocalVisualizer are mmseg's own.
 
 The demo data is written by ``internimage.demo_data.segmentation``; ``segmentation.visualize``

@@ -10,10 +10,10 @@
 # left, compute-sanitizer's memcheck and initcheck over the op-test cases
 # (tests/run_cuda_cases.py). The DCNv4 op gets its CUDA tests (tests/test_dcnv4_cuda.py) and its
 # benchmark at the FlashInternImage-T stage shapes, against the published DCNv4 package when
-# DCNV4_SDIST names its source archive. Everything it prints goes to REPORT_DIR/gpu_check.txt, which ends
-# with what it could not do. It keeps within 6
-# minutes (each step gets a share of what is left). Without a GPU it says so and still builds
-# the CPU kernels and runs the CPU op tests, so that it cannot rot unnoticed
+# DCNV4_SDIST names its source archive. Everything it prints goes to REPORT_DIR/gpu_check.txt,
+# which ends with what it could not do. It keeps within 6 minutes (each step gets a share of
+# what is left). Without a GPU it says so and still builds the CPU kernels and runs the CPU op
+# tests, so that it cannot rot unnoticed
 # (tests/test_gpu_check.py runs it). Exit status: 1 when a step failed, 0 otherwise.
 # PY=... picks the python (default: .venv/bin/python when there is one, else python3).
 set -uo pipefail

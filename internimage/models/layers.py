@@ -114,8 +114,9 @@ class MLPLayer(nn.Module):
 
 
 class InternImageLayer(nn.Module):
-    """One block: a deformable (DCNv3 or DCNv4) residual branch then an MLP residual branch, each normalised in one of
-    three published ways (pre-norm, post_norm, res_post_norm) and optionally layer-scaled.
+    """One block: a deformable (DCNv3 or DCNv4) residual branch then an MLP residual branch,
+    each normalised in one of three published ways (pre-norm, post_norm, res_post_norm) and
+    optionally layer-scaled.
 
     res_post_norm with layer_scale (no published variant has both) scales the normalised branch;
     the published code silently dropped res_post_norm then."""

@@ -170,7 +170,8 @@ Geometry make_geometry(const at::Tensor& input, const at::Tensor& offset, const 
       offset_channels, DCNV3_ARGS);
   check_same_layout(op, offset, "offset", input,
                     {g.batch, g.height_out, g.width_out, offset_channels});
-  check_same_layout(op, mask, "mask", input, {g.batch, g.height_out, g.width_out, group * g.points});
+  check_same_layout(op, mask, "mask", input,
+                    {g.batch, g.height_out, g.width_out, group * g.points});
   const int64_t P = g.points;
   g.layout = {0, group * P * 2, P * 2, 0, group * P, P, offset.numel(), mask.numel(), false};
   return g;
