@@ -1,14 +1,18 @@
-"""Exports the InternImage network of a config to ONNX, with dynamic batch and image size:
+"""Exports the model of a config to ONNX, with dynamic batch and image size:
 
     python tools/export.py CONFIG CHECKPOINT [--mode portable|plugin] [--out F] [--shape H W]
                            [--backbone]
 
-A classification config exports its classifier (image -> logits) or, with ``--backbone``, its
-trunk as the dense backbone (image -> NCHW feature maps of the four levels); a detection or
-segmentation config exports its InternImage backbone (feature maps of its out_indices). The
-checkpoint may be any layout ``internimage.models.load_checkpoint`` reads. ``--mode portable``
-writes DCNv3 as standard ONNX ops and checks the file in ONNX Runtime against PyTorch at two image
-sizes; ``--mode plugin`` writes one ``mmdeploy::TRTDCNv3`` node per DCNv3 (TensorRT plugin).
+A classification config exports its classifier (normalised image -> logits). A detection or
+segmentation config exports the whole model (internimage/deploy): the image as loaded in, its
+test-time resize, normalisation and padding, the network and the post-processing (NMS, RoIAlign,
+mask pasting, resize of the scores) inside the graph, the results for that image out (boxes,
+scores, labels, masks; or the label map). ``--backbone`` exports the InternImage network alone
+instead (NCHW feature maps of the levels). The checkpoint may be ours or a published layout.
+``--mode portable`` writes DCNv3 as standard ONNX ops and checks the file in ONNX Runtime (the
+classifier and backbone against PyTorch at two image sizes; a whole model runs at another size
+than it was traced with); ``--mode plugin`` writes one ``mmdeploy::TRTDCNv3`` node per DCNv3
+(TensorRT plugin).
 """
 import argparse
 import os
@@ -18,12 +22,14 @@ import torch
 from mmengine.registry import MODELS
 
 from internimage.engine import load_config
+from internimage.engine.errors import UsageError
 from internimage.engine.launch import exits_on_usage_error
 from internimage.models import load_checkpoint
 from internimage.models.variants import HEAD_OPTIONS
 from ops_dcnv3.onnx import EXPORT_MODES, PLUGIN_DOMAIN, PLUGIN_OP_TYPE, export_onnx
 
 EXAMPLE_BATCH = 2
+WHOLE_MODEL_SCOPES = ('mmdet', 'mmseg')  # detection and segmentation configs
 # Relative tolerance of the ONNX Runtime check, on the largest output magnitude.
 PARITY_TOLERANCE = 1e-4
 
@@ -40,8 +46,8 @@ def parse_args(argv=None):
     parser.add_argument('--shape', type=int, nargs=2, default=(224, 224), metavar=('H', 'W'),
                         help='image size of the example input (the file takes any size)')
     parser.add_argument('--backbone', action='store_true',
-                        help='classification configs: export the feature maps of the levels '
-                             'instead of the logits')
+                        help='export the InternImage network alone (the feature maps of the '
+                             'levels) instead of the classifier, detector or segmentor')
     return parser.parse_args(argv)
 
 
@@ -108,11 +114,36 @@ def check_plugin_nodes(path):
     return sum(n.domain == PLUGIN_DOMAIN and n.op_type == PLUGIN_OP_TYPE for n in model.graph.node)
 
 
+def export_whole_model(cfg, checkpoint, out, mode, shape):
+    """Exports a detector or segmentor; returns the check's line: the file run in ONNX Runtime
+    on an image of another size than the traced one."""
+    from internimage.deploy.export import export_model
+    height, width = shape
+    _, metadata = export_model(cfg, checkpoint, out, mode, torch.randint(
+        0, 256, (EXAMPLE_BATCH, 3, height, width), generator=torch.Generator().manual_seed(0))
+        .float())
+    if mode == 'plugin':
+        nodes = check_plugin_nodes(out)
+        return f'{metadata["task"]}: {nodes} {PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE} nodes'
+    import onnxruntime
+    session = onnxruntime.InferenceSession(out, providers=['CPUExecutionProvider'])
+    image = np.random.default_rng(0).integers(0, 256, (1, 3, height + 32, width + 64))
+    outputs = session.run(None, {'image': image.astype(np.float32)})
+    shapes = ', '.join(f'{name} {tuple(o.shape)}' for name, o in zip(metadata['outputs'],
+                                                                       outputs))
+    return f'{metadata["task"]}, {len(metadata["classes"])} classes; ONNX Runtime on a ' \
+           f'{height + 32}x{width + 64} image: {shapes}'
+
+
 def export(config, checkpoint, out, mode='portable', shape=(224, 224), backbone=False):
-    """Exports the config's network and checks the file; returns the check's line."""
+    """Exports the config's model (or, ``backbone``, its InternImage network) and checks the
+    file; returns the check's line."""
     if not os.path.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
-    kind, model_cfg = internimage_config(load_config(config).model, backbone)
+    cfg = load_config(config)
+    if not backbone and cfg.get('default_scope') in WHOLE_MODEL_SCOPES:
+        return export_whole_model(cfg, checkpoint, out, mode, shape)
+    kind, model_cfg = internimage_config(cfg.model, backbone)
     network = build_network(kind, model_cfg, checkpoint)
     input_names, output_names, dynamic_axes = io_names(kind, network)
     height, width = shape
@@ -136,7 +167,7 @@ def main(argv=None):
     out = args.out or f'{os.path.splitext(args.checkpoint)[0]}_{args.mode}.onnx'
     try:
         check = export(args.config, args.checkpoint, out, args.mode, args.shape, args.backbone)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, UsageError) as error:
         raise SystemExit(f'export: {error}')
     print(f'saved {out}: {check}')
 
