@@ -60,6 +60,15 @@ else
   echo "$REQ_HASH" > "$REQ_STAMP"
 fi
 
+# 4b. mmdeploy without its dependencies (requirements.txt, "whole-model export")
+MMDEPLOY_VERSION=1.3.1
+if "$PY" -c "import importlib.metadata as m, sys; sys.exit(0 if m.version('mmdeploy') == '$MMDEPLOY_VERSION' else 1)" 2>/dev/null; then
+  say "mmdeploy $MMDEPLOY_VERSION already installed, skipping"
+else
+  say "installing mmdeploy $MMDEPLOY_VERSION without its dependencies"
+  pip_install --no-deps "mmdeploy==$MMDEPLOY_VERSION"
+fi
+
 # 5. our packages and the DCNv3 extension: an editable install of the repository (pyproject.toml;
 #    `pip install --no-build-isolation --no-deps -e .`), so they import from anywhere in the venv
 #    (mmdet/mmseg's own scripts load them through custom_imports) without path entries; it builds

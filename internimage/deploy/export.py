@@ -13,6 +13,7 @@ from internimage.engine.launch import read_tool_checkpoint
 from internimage.engine.released import model_shapes, weights_for
 from internimage.engine.tasks import task_of
 from internimage.models.checkpoint import fit_report
+from internimage.models.conversion import ConversionError
 from ops_dcnv3.onnx import OPSET_VERSION, dcnv3_export_form
 
 from .graphs import DetectorGraph, SegmentorGraph, dynamic_adaptive_pooling
@@ -39,15 +40,21 @@ def checkpoint_weights(cfg, path):
     published release (converted); one that leaves weights unset or of the wrong shape is
     refused, naming them."""
     checkpoint = read_tool_checkpoint(path, mmap=True)
-    state_dict, plan = weights_for(cfg, checkpoint)
-    meta = (checkpoint.get('meta') or {}).get('dataset_meta') if plan is None else None
-    if plan is None:
-        state_dict = checkpoint.get('state_dict', {})
-        report = fit_report(model_shapes(cfg), state_dict)
-        if not report.clean:
-            raise UsageError(f'{path} does not fit the model of the config: '
-                             f'{report.describe()}')
-    return state_dict, meta
+    ours = checkpoint.get('state_dict', {}) if isinstance(checkpoint, dict) else {}
+    shapes = model_shapes(cfg)
+    try:
+        state_dict, plan = weights_for(cfg, checkpoint)
+    except (ConversionError, KeyError, ValueError) as error:
+        if not shapes.keys() & ours.keys():
+            raise UsageError(f'{path}: neither a checkpoint of this model nor a release that '
+                             f'converts into it: {error}') from None
+        plan = None  # our layout with entries missing or extra: said below
+    if plan is not None:
+        return state_dict, None
+    report = fit_report(shapes, ours)
+    if not report.clean:
+        raise UsageError(f'{path} does not fit the model of the config: {report.describe()}')
+    return ours, (checkpoint.get('meta') or {}).get('dataset_meta')
 
 
 def class_names(cfg, meta):
@@ -82,6 +89,12 @@ def model_graph(cfg, model, example_batch):
                              'counterpart)')
         return SegmentorGraph(model, ImagePreprocess.from_config(cfg, None)), 'segmentation'
     if task == 'detection':
+        stages = getattr(getattr(model, 'roi_head', None), 'bbox_head', None)
+        if isinstance(stages, torch.nn.ModuleList) and not all(
+                stage.reg_class_agnostic for stage in stages[:-1]):
+            raise UsageError('cascade R-CNN heads with class-specific regression (the published '
+                             'Cascade Mask R-CNN) cannot be exported yet: mmdeploy 1.3.1 refines '
+                             'the boxes between stages class-agnostically only')
         graph = DetectorGraph(model, ImagePreprocess.from_config(cfg, 'pad_size_divisor'),
                               example_batch)
         return graph, 'instance_segmentation' if graph.with_masks else 'detection'

@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 # Pipeline steps that do not touch the image the network sees.
-IGNORED_STEPS = frozenset({'LoadImageFromFile', 'LoadAnnotations', 'PackDetInputs',
-                           'PackSegInputs'})
+IGNORED_STEPS = frozenset({'LoadImageFromFile', 'LoadImageFromNDArray', 'LoadAnnotations',
+                           'PackDetInputs', 'PackSegInputs'})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +46,7 @@ def resize_steps(pipeline):
     """The resizes of a test pipeline, in order; a step this module cannot write is refused."""
     steps = []
     for step in pipeline:
-        kind = step['type']
+        kind = step['type'].split('.')[-1]  # without a registry scope
         if kind in IGNORED_STEPS:
             continue
         if kind == 'Resize' and step.get('scale') is not None and not step.get('scale_factor'):
