@@ -1,15 +1,18 @@
 """Whole-model ONNX export (internimage/deploy): the exported detectors and segmentors, run in
-ONNX Runtime on the image as loaded, give mmdet's and mmseg's own results and metrics on the
-generated demo data (Mask R-CNN, DINO, UperNet, Mask2Former; tiny models), at other batch and
-image sizes than they were traced with; the preprocessing's sizes are mmcv's; the parts written
-for ONNX equal what they replace; what cannot be exported is refused by name."""
+ONNX Runtime on the image as loaded, give mmdet's and mmseg's own results on the generated demo
+data (Mask R-CNN, DINO, UperNet, Mask2Former; tiny models), at other batch and image sizes than
+they were traced with, and tools/test.py gives the same metrics from the .onnx file as from the
+checkpoint; the runtime and tools/onnx_demo.py need neither torch nor mmdet/mmseg; the
+preprocessing's sizes are mmcv's; the parts written for ONNX equal what they replace; what
+cannot be exported is refused by name."""
 import copy
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import mmcv
 import numpy as np
-import onnxruntime
 import pytest
 import torch
 from mmengine.registry import DefaultScope
@@ -19,10 +22,14 @@ from internimage.demo_data import segmentation as segmentation_data
 from internimage.deploy.export import export_model
 from internimage.deploy.graphs import DynamicAdaptiveAvgPool2d
 from internimage.deploy.preprocess import Resize, ResizeToMultiple, resize_steps
+from internimage.deploy.runtime import ExportedModel
 from internimage.engine import load_config
 from internimage.engine.errors import UsageError
 from internimage.models.variants import arch_options, level_channels
 from dcnv3_cases import perturbed
+from tool_scripts import ROOT, load_tool, run_tool
+
+test_tool = load_tool('test')
 
 DETECTION_DEMO = 'configs/detection/demo/mask_rcnn_internimage_demo_shapes.py'
 DINO = 'configs/detection/coco/dino_4scale_internimage_t_1x_coco.py'
@@ -60,30 +67,29 @@ def random_checkpoint(cfg, path, seed=0):
     return str(path)
 
 
-def run(path, images):
-    """ONNX Runtime on a list of HxWx3 uint8 images of one size, as one batch."""
-    session = onnxruntime.InferenceSession(str(path), providers=['CPUExecutionProvider'])
-    batch = np.stack([image.transpose(2, 0, 1) for image in images]).astype(np.float32)
-    return session.run(None, {'image': batch})
-
-
-def detections(outputs, index):
-    """The valid detections of image ``index`` (padding has label -1 or score 0)."""
-    boxes, scores, labels = outputs[0][index], outputs[1][index], outputs[2][index]
-    keep = (labels >= 0) & (scores > 0)
-    found = dict(bboxes=boxes[keep], scores=scores[keep], labels=labels[keep])
-    if len(outputs) > 3:
-        found['masks'] = outputs[3][index][keep]
-    return found
+def exported(cfg, folder, **options):
+    """(checkpoint, .onnx path, metadata) of the config's model with random weights."""
+    checkpoint = random_checkpoint(cfg, folder / 'model.pth')
+    out = folder / 'model.onnx'
+    _, metadata = export_model(cfg, checkpoint, str(out), **options)
+    return checkpoint, str(out), metadata
 
 
 def assert_same_detections(found, expected):
     assert len(found['scores']) == len(expected.scores) > 0
     np.testing.assert_allclose(found['scores'], expected.scores.numpy(), atol=1e-4)
     np.testing.assert_array_equal(found['labels'], expected.labels.numpy())
-    np.testing.assert_allclose(found['bboxes'], expected.bboxes.numpy(), atol=0.01)
+    np.testing.assert_allclose(found['boxes'], expected.bboxes.numpy(), atol=0.01)
     if 'masks' in found:
         assert (found['masks'] != expected.masks.numpy()).mean() < 1e-3
+
+
+def metrics_of(config, checkpoint, work_dir, options):
+    """The metrics tools/test.py writes for ``checkpoint`` (.pth or .onnx)."""
+    test_tool.main([config, str(checkpoint), '--work-dir', str(work_dir), '--cfg-options',
+                    *options])
+    with open(Path(work_dir) / 'test_metrics.json') as file:
+        return json.load(file)['metrics']
 
 
 # The pieces written for ONNX -------------------------------------------------------------------
@@ -127,46 +133,57 @@ def segmentation_config(path, ade_root):
     return cfg
 
 
+def validation_images(ade_root):
+    return [mmcv.imread(path) for path in sorted(
+        (Path(ade_root) / 'images' / 'validation').glob('*.jpg'))]
+
+
+@pytest.fixture(scope='module')
+def upernet(ade_root, tmp_path_factory):
+    cfg = segmentation_config(UPERNET_DEMO, ade_root)
+    return (cfg, *exported(cfg, tmp_path_factory.mktemp('upernet')))
+
+
 @pytest.mark.parametrize('config', [UPERNET_DEMO, MASK2FORMER_DEMO],
                          ids=['upernet', 'mask2former'])
-def test_segmentor_gives_mmseg_s_label_maps_and_miou(config, ade_root, tmp_path):
+def test_segmentor_gives_mmseg_s_label_maps(config, ade_root, upernet, tmp_path):
     from mmseg.apis import init_model, inference_model
-    from mmseg.evaluation import IoUMetric
-    cfg = segmentation_config(config, ade_root)
-    checkpoint = random_checkpoint(cfg, tmp_path / 'model.pth')
-    out = tmp_path / 'model.onnx'
-    _, metadata = export_model(cfg, checkpoint, str(out), example_images=torch.randint(
-        0, 256, (2, 3, 96, 112), generator=torch.Generator().manual_seed(0)).float())
+    if config == UPERNET_DEMO:
+        cfg, checkpoint, out, metadata = upernet
+    else:
+        cfg = segmentation_config(config, ade_root)
+        checkpoint, out, metadata = exported(cfg, tmp_path, example_images=torch.randint(
+            0, 256, (2, 3, 96, 112), generator=torch.Generator().manual_seed(0)).float())
     assert metadata['task'] == 'segmentation' and metadata['outputs'] == ['label_map']
     assert metadata['classes'][0] == 'background' and len(metadata['classes']) == 5
-    model = init_model(cfg, checkpoint, device='cpu')
-    images = [mmcv.imread(path) for path in sorted(
-        (Path(ade_root) / 'images' / 'validation').glob('*.jpg'))]
-    found = run(out, images)[0]  # one batch of three, traced with two
-    expected = [inference_model(model, image).pred_sem_seg.data[0].numpy() for image in images]
-    assert found.shape == (3, 128, 128)
-    for label_map, reference in zip(found, expected):
-        assert (label_map != reference).mean() < 1e-3  # near-equal scores of random weights
-    assert len(np.unique(found)) > 1  # not a constant map
+    model = init_model(copy.deepcopy(cfg), checkpoint, device='cpu')
+    exported_model = ExportedModel(out)
+    images = validation_images(ade_root)
+    found = exported_model(images)  # one batch of three
+    for result, image in zip(found, images):
+        expected = inference_model(model, image).pred_sem_seg.data[0].numpy()
+        assert result['label_map'].shape == (128, 128)
+        assert (result['label_map'] != expected).mean() < 1e-3  # near-equal random scores
+    assert len(np.unique([result['label_map'] for result in found])) > 1  # not constant
     # another size: the resize runs in the graph (bilinear on floats, mmcv's on uint8)
     small = mmcv.imresize(images[0], (150, 100))
-    label_map = run(out, [small])[0][0]
+    label_map = exported_model(small)['label_map']
     assert label_map.shape == (100, 150)
     assert (label_map != inference_model(model, small).pred_sem_seg.data[0].numpy()).mean() < 0.01
-    # the same mIoU as mmseg's predictions on the validation labels
-    labels = [mmcv.imread(path, flag='unchanged').astype(np.int64) - 1 for path in sorted(
-        (Path(ade_root) / 'annotations' / 'validation').glob('*.png'))]
-    scores = []
-    for predictions in (found, expected):
-        metric = IoUMetric()
-        metric.dataset_meta = dict(classes=metadata['classes'][1:])
-        for prediction, label in zip(predictions, labels):
-            label[label < 0] = 255
-            metric.process([], [dict(
-                pred_sem_seg=dict(data=torch.from_numpy(np.asarray(prediction))[None]),
-                gt_sem_seg=dict(data=torch.from_numpy(label)[None]))])
-        scores.append(metric.compute_metrics(metric.results)['mIoU'])
-    assert abs(scores[0] - scores[1]) < 0.05, scores
+
+
+def test_tools_test_gives_the_segmentor_s_miou_from_the_onnx_file(upernet, ade_root, tmp_path,
+                                                                  capsys):
+    cfg, checkpoint, out, _ = upernet
+    options = [f'test_dataloader.dataset.data_root={ade_root}', 'test_dataloader.num_workers=0',
+               'test_dataloader.persistent_workers=False']
+    expected = metrics_of(UPERNET_DEMO, checkpoint, tmp_path / 'pth', options)
+    found = metrics_of(UPERNET_DEMO, out, tmp_path / 'onnx', options)
+    assert set(found) == set(expected) == {'aAcc', 'mIoU', 'mAcc'}
+    for name in found:  # a few pixels of near-equal random scores may flip
+        assert abs(found[name] - expected[name]) < 0.1, (name, found, expected)
+    with pytest.raises(SystemExit, match='--tta: not for an exported model'):
+        test_tool.main([UPERNET_DEMO, out, '--tta'])
 
 
 def test_sliding_window_and_tta_configs_are_refused(tmp_path):
@@ -202,45 +219,45 @@ def detection_config(path, coco_root, tiny=False):
     return cfg
 
 
-def test_mask_rcnn_gives_mmdet_s_detections_masks_and_map(coco_root, tmp_path):
-    from mmdet.apis import inference_detector, init_detector
-    from mmdet.evaluation import CocoMetric
+@pytest.fixture(scope='module')
+def mask_rcnn(coco_root, tmp_path_factory):
     cfg = detection_config(DETECTION_DEMO, coco_root)
-    checkpoint = random_checkpoint(cfg, tmp_path / 'model.pth')
-    out = tmp_path / 'model.onnx'
-    _, metadata = export_model(cfg, checkpoint, str(out))
+    return (cfg, *exported(cfg, tmp_path_factory.mktemp('mask_rcnn')))
+
+
+def coco_images(coco_root):
+    return [mmcv.imread(path) for path in sorted(Path(coco_root, 'val').glob('*.png'))]
+
+
+def test_mask_rcnn_gives_mmdet_s_detections_and_masks(mask_rcnn, coco_root):
+    from mmdet.apis import inference_detector, init_detector
+    cfg, checkpoint, out, metadata = mask_rcnn
     assert metadata['task'] == 'instance_segmentation'
     assert metadata['classes'] == ['circle', 'square', 'triangle', 'star']
-    model = init_detector(cfg, checkpoint, device='cpu')
-    annotations = f'{coco_root}/annotations/instances_val.json'
-    with open(annotations) as file:
-        entries = json.load(file)['images']
-    images = [mmcv.imread(f'{coco_root}/val/{entry["file_name"]}') for entry in entries]
-    outputs = run(out, images)  # a batch of four, traced with two
-    metrics = []
-    for source in ('onnx', 'mmdet'):
-        metric = CocoMetric(ann_file=annotations, metric=['bbox', 'segm'])
-        metric.dataset_meta = dict(classes=metadata['classes'])
-        for index, (entry, image) in enumerate(zip(entries, images)):
-            expected = inference_detector(model, image).pred_instances
-            found = detections(outputs, index)
-            if source == 'onnx':
-                assert_same_detections(found, expected)
-                predicted = {k: torch.from_numpy(v) for k, v in found.items()}
-            else:
-                predicted = dict(bboxes=expected.bboxes, scores=expected.scores,
-                                 labels=expected.labels, masks=expected.masks)
-            metric.process([], [dict(img_id=entry['id'], ori_shape=image.shape[:2],
-                                     pred_instances=predicted)])
-        metrics.append(metric.compute_metrics(metric.results))
-    assert metrics[0] == metrics[1]
+    model = init_detector(copy.deepcopy(cfg), checkpoint, device='cpu')
+    exported_model = ExportedModel(out)
+    images = coco_images(coco_root)
+    for found, image in zip(exported_model(images), images):  # one batch of four
+        assert found['masks'].shape[1:] == image.shape[:2]
+        assert_same_detections(found, inference_detector(model, image).pred_instances)
     # another image size than traced: the keep-ratio resize runs in the graph
     small = mmcv.imresize(images[0], (120, 90))
-    found = detections(run(out, [small]), 0)
+    found = exported_model(small)
     assert found['masks'].shape[1:] == (90, 120)
     expected = inference_detector(model, small).pred_instances
     assert abs(len(found['scores']) - len(expected.scores)) <= 2
     np.testing.assert_allclose(found['scores'][:3], expected.scores[:3].numpy(), atol=0.02)
+
+
+def test_tools_test_gives_the_detector_s_map_from_the_onnx_file(mask_rcnn, coco_root, tmp_path):
+    _, checkpoint, out, _ = mask_rcnn
+    options = [f'test_dataloader.dataset.data_root={coco_root}', 'test_dataloader.num_workers=0',
+               'test_dataloader.persistent_workers=False',
+               f'test_evaluator.ann_file={coco_root}/annotations/instances_val.json']
+    expected = metrics_of(DETECTION_DEMO, checkpoint, tmp_path / 'pth', options)
+    found = metrics_of(DETECTION_DEMO, out, tmp_path / 'onnx', options)
+    assert found == expected
+    assert expected['coco/bbox_mAP_50'] >= 0 and 'coco/segm_mAP' in expected
 
 
 def test_dino_gives_mmdet_s_detections_at_any_batch(coco_root, tmp_path):
@@ -250,17 +267,59 @@ def test_dino_gives_mmdet_s_detections_at_any_batch(coco_root, tmp_path):
                          'model.decoder.num_layers': 2, 'model.test_cfg.max_per_img': 20,
                          'test_dataloader.dataset.pipeline.1.scale': (160, 160)})
     cfg.test_pipeline = cfg.test_dataloader.dataset.pipeline
-    checkpoint = random_checkpoint(cfg, tmp_path / 'model.pth')
-    out = tmp_path / 'model.onnx'
-    _, metadata = export_model(cfg, checkpoint, str(out))
+    checkpoint, out, metadata = exported(cfg, tmp_path)
     assert metadata['task'] == 'detection' and len(metadata['classes']) == 80
-    model = init_detector(cfg, checkpoint, device='cpu')
-    images = [mmcv.imread(f'{coco_root}/val/{index:06d}.png') for index in (1, 2, 3)]
-    outputs = run(out, images)
-    assert outputs[0].shape == (3, 20, 4)
-    for index, image in enumerate(images):
-        assert_same_detections(detections(outputs, index),
-                               inference_detector(model, image).pred_instances)
+    model = init_detector(copy.deepcopy(cfg), checkpoint, device='cpu')
+    images = coco_images(coco_root)[:3]
+    found = ExportedModel(out)(images)
+    for result, image in zip(found, images):
+        assert len(result['scores']) == 20 and 'masks' not in result
+        assert_same_detections(result, inference_detector(model, image).pred_instances)
+
+
+# The runtime and the demo from the file alone ----------------------------------------------------
+
+BLOCK_TORCH = ("import sys; [sys.modules.__setitem__(m, None) for m in "
+               "('torch', 'mmdet', 'mmseg', 'mmengine', 'mmcv')]; ")
+
+
+def test_onnx_demo_needs_neither_torch_nor_openmmlab(mask_rcnn, upernet, coco_root, ade_root,
+                                                     tmp_path):
+    for (_, _, out, _), image, word in ((mask_rcnn, f'{coco_root}/val/000001.png', 'box'),
+                                        (upernet, f'{ade_root}/images/validation/000000.jpg',
+                                         'of the pixels')):
+        picture = tmp_path / 'picture.png'
+        script = (BLOCK_TORCH + "sys.argv = ['onnx_demo', *sys.argv[1:]]; "
+                  "exec(open('tools/onnx_demo.py').read())")
+        done = subprocess.run([sys.executable, '-c', script, out, image, '--out-file',
+                               str(picture), '--score-thr', '0'], cwd=ROOT,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert word in done.stdout
+        drawn = mmcv.imread(str(picture))
+        assert drawn.shape == mmcv.imread(image).shape
+        assert (drawn != mmcv.imread(image)).any()
+
+
+def test_runtime_refuses_what_it_cannot_run(mask_rcnn, tmp_path):
+    _, _, out, _ = mask_rcnn
+    model = ExportedModel(out)
+    with pytest.raises(ValueError, match=r'image 0: expected an HxWx3 uint8 array, got shape '
+                                         r'\(8, 8\) and dtype float32'):
+        model(np.zeros((8, 8), np.float32))
+    with pytest.raises(ValueError, match='image 1: .*dtype float64'):
+        model([np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8, 3))])
+    import onnx
+    graph = onnx.helper.make_graph(
+        [onnx.helper.make_node('Identity', ['image'], ['out'])], 'plain',
+        [onnx.helper.make_tensor_value_info('image', onnx.TensorProto.FLOAT, [1])],
+        [onnx.helper.make_tensor_value_info('out', onnx.TensorProto.FLOAT, [1])])
+    onnx.save(onnx.helper.make_model(graph, ir_version=8, opset_imports=[
+        onnx.helper.make_opsetid('', 17)]), tmp_path / 'plain.onnx')
+    with pytest.raises(ValueError, match='not a whole model written by tools/export.py'):
+        ExportedModel(tmp_path / 'plain.onnx')
+    result = run_tool('onnx_demo.py', tmp_path / 'plain.onnx', tmp_path / 'missing.png')
+    assert result.returncode != 0 and 'file not found' in result.stderr
 
 
 def test_cascade_with_class_specific_stages_is_refused_by_name(coco_root, tmp_path):

@@ -1,6 +1,6 @@
 """Evaluates a checkpoint with any of the project's configs:
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--show-dir DIR] [--tta]
+    python tools/test.py CONFIG CHECKPOINT|MODEL.onnx [--work-dir DIR] [--show-dir DIR] [--tta]
                          [--throughput [BATCHES]] [--allow-partial]
                          [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm]
 
@@ -35,7 +35,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file: ours, or a published release '
-                        '(converted in memory, see tools/convert_checkpoint.py)')
+                        '(converted in memory, see tools/convert_checkpoint.py), or a whole '
+                        'model exported by tools/export.py (.onnx: run in ONNX Runtime)')
     parser.add_argument('--show-dir', help='save pictures of the predictions here')
     parser.add_argument('--tta', action='store_true',
                         help="multi-scale + flip test with the config's tta_pipeline/tta_model")
@@ -157,6 +158,14 @@ def plain_number(value):
     raise TypeError(f'{type(value).__name__} in the metrics is not JSON serializable')
 
 
+def write_metrics(cfg, args, metrics):
+    path = os.path.join(cfg.work_dir, 'test_metrics.json')
+    with open(path, 'w') as f:
+        json.dump(dict(config=args.config, checkpoint=args.checkpoint, metrics=metrics), f,
+                  indent=1, default=plain_number)
+    print(f'metrics written to {path}')
+
+
 def run_test(runner, args, cfg):
     """Throughput measurement or evaluation; the main process writes the metrics file."""
     if args.throughput:
@@ -164,13 +173,23 @@ def run_test(runner, args, cfg):
         measure_throughput(runner, args.throughput)
         return
     metrics = runner.test()
-    if not is_main_process():
-        return
-    path = os.path.join(cfg.work_dir, 'test_metrics.json')
-    with open(path, 'w') as f:
-        json.dump(dict(config=args.config, checkpoint=args.checkpoint, metrics=metrics), f,
-                  indent=1, default=plain_number)
-    print(f'metrics written to {path}')
+    if is_main_process():
+        write_metrics(cfg, args, metrics)
+
+
+def evaluate_onnx(cfg, args):
+    """The exported whole model in ONNX Runtime on the test set, one process."""
+    from internimage.deploy.evaluate import evaluate_exported
+    unsupported = [flag for flag, value in (('--tta', args.tta), ('--show-dir', args.show_dir),
+                                            ('--throughput', args.throughput),
+                                            ('--allow-partial', args.allow_partial),
+                                            ('--launcher', args.launcher != 'none')) if value]
+    if unsupported:
+        raise SystemExit(f'{" ".join(unsupported)}: not for an exported model (.onnx)')
+    metrics = evaluate_exported(cfg, args.checkpoint)
+    os.makedirs(cfg.work_dir, exist_ok=True)
+    print(json.dumps(metrics, default=plain_number))
+    write_metrics(cfg, args, metrics)
 
 
 def evaluate(cfg, args, converted):
@@ -187,6 +206,8 @@ def main(argv=None):
     args = parse_args(argv)
     require_checkpoint(args.checkpoint)
     cfg = launcher_config(args)
+    if args.checkpoint.endswith('.onnx'):
+        return evaluate_onnx(cfg, args)
     converted = released_weights(cfg, args.checkpoint, args.allow_partial)
     cfg.load_from = None if converted is not None else args.checkpoint
     if args.show_dir:

@@ -19,8 +19,8 @@ from ops_dcnv3.onnx import OPSET_VERSION, dcnv3_export_form
 from .graphs import DetectorGraph, SegmentorGraph, dynamic_adaptive_pooling
 from .mmdeploy_stack import deploy_config, detector_rewriting
 from .preprocess import ImagePreprocess
+from .runtime import METADATA_PREFIX
 
-METADATA_PREFIX = 'internimage.'
 IMAGE_AXES = {0: 'batch', 2: 'height', 3: 'width'}
 OUTPUTS = {
     'detection': ('boxes', 'scores', 'labels'),
@@ -109,15 +109,6 @@ def write_metadata(path, metadata):
         entry = model.metadata_props.add()
         entry.key, entry.value = METADATA_PREFIX + key, json.dumps(value)
     onnx.save(model, path)
-
-
-def read_metadata(model):
-    """The metadata ``export_model`` wrote, from an onnx ModelProto or an ONNX Runtime
-    session's ``get_modelmeta().custom_metadata_map``."""
-    props = (model if isinstance(model, dict)
-             else {p.key: p.value for p in model.metadata_props})
-    return {k[len(METADATA_PREFIX):]: json.loads(v) for k, v in props.items()
-            if k.startswith(METADATA_PREFIX)}
 
 
 def export_model(cfg, checkpoint, out, mode='portable', example_images=None):
