@@ -1,9 +1,12 @@
-"""ONNX export of models holding DCNv3 (or DCNv4) modules, in one of two forms of the op:
+"""ONNX export of models holding DCNv3 (or DCNv4) modules, in one of three forms of the op:
 
 - ``portable``: the grid_sample decomposition of ``reference.py`` over the whole batch, which
   traces into standard ONNX ops (GridSample, opset >= 16) that ONNX Runtime runs as it is;
 - ``plugin``: one ``mmdeploy::TRTDCNv3`` node with the published TensorRT plugin's inputs and
-  attributes (docs/operator.md, "Arguments"), for runtimes that implement that plugin.
+  attributes (docs/operator.md, "Arguments"), for runtimes that implement that plugin;
+- ``custom``: one ``ai.onnx.contrib::DCNv3`` (or ``DCNv4``) node with the same attributes, which
+  ONNX Runtime runs through onnxruntime-extensions' Python ops calling our compiled op
+  (``onnxruntime_ops.py``).
 
 Export uses torch.onnx's TorchScript exporter (``dynamo=False``): the torch.export-based one needs
 onnxscript, takes some 30x longer on a small model, and its shape guards refuse dynamic image sizes
@@ -15,13 +18,14 @@ import warnings
 
 import torch
 
-from .functional import dcnv3_op
+from .functional import dcnv3_op, dcnv4_op
 from .modules import DCNv3, DCNv4
 from .reference import dcnv3_sample, dcnv4_sample, split_offset_mask
 
 OPSET_VERSION = 17  # GridSample needs 16, LayerNormalization 17
 PLUGIN_DOMAIN = 'mmdeploy'
 PLUGIN_OP_TYPE = 'TRTDCNv3'
+CUSTOM_DOMAIN = 'ai.onnx.contrib'  # onnxruntime-extensions' domain of custom Python ops
 PLUGIN_FLOAT_ATTRIBUTES = frozenset({'offset_scale'})  # the others are ints
 
 
@@ -38,23 +42,35 @@ def plugin_attributes(geometry):
     return attributes
 
 
-class _PluginDCNv3(torch.autograd.Function):
+class _DCNv3Node(torch.autograd.Function):
     """Computes the op in PyTorch while the exporter traces it (no backward: export only) and
-    writes the single plugin node in its place."""
+    writes one node ``op_type`` (domain::name) in its place."""
 
     @staticmethod
-    def forward(ctx, input, offset, mask, geometry):
+    def forward(ctx, input, offset, mask, geometry, op_type):
         return dcnv3_op(input, offset, mask, geometry)
 
     @staticmethod
-    def symbolic(g, input, offset, mask, geometry):
-        output = g.op(f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE}', input, offset, mask,
-                      **plugin_attributes(geometry))
+    def symbolic(g, input, offset, mask, geometry, op_type):
+        output = g.op(op_type, input, offset, mask, **plugin_attributes(geometry))
+        return output.setType(input.type().with_sizes([None] * 4))
+
+
+class _DCNv4Node(torch.autograd.Function):
+    """DCNv4's counterpart of _DCNv3Node."""
+
+    @staticmethod
+    def forward(ctx, input, offset_mask, geometry, op_type):
+        return dcnv4_op(input, offset_mask, geometry)
+
+    @staticmethod
+    def symbolic(g, input, offset_mask, geometry, op_type):
+        output = g.op(op_type, input, offset_mask, **plugin_attributes(geometry))
         return output.setType(input.type().with_sizes([None] * 4))
 
 
 def dcnv3_plugin(input, offset, mask, geometry):
-    return _PluginDCNv3.apply(input, offset, mask, geometry)
+    return _DCNv3Node.apply(input, offset, mask, geometry, f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE}')
 
 
 def dcnv4_plugin(input, offset_mask, geometry):
@@ -65,6 +81,14 @@ def dcnv4_plugin(input, offset_mask, geometry):
     return dcnv3_plugin(input, offset, mask, dataclasses.replace(geometry, op='dcnv3'))
 
 
+def dcnv3_custom(input, offset, mask, geometry):
+    return _DCNv3Node.apply(input, offset, mask, geometry, f'{CUSTOM_DOMAIN}::DCNv3')
+
+
+def dcnv4_custom(input, offset_mask, geometry):
+    return _DCNv4Node.apply(input, offset_mask, geometry, f'{CUSTOM_DOMAIN}::DCNv4')
+
+
 # Per module class and form: the module attributes to swap and what to put there. The modules
 # call core_op(input, offset, mask, geometry), and DCNv3 modules with use_dcn_v4_op (and DCNv4
 # modules) core_op_v4 / core_op(input, offset_mask, geometry). The portable form is the
@@ -73,10 +97,12 @@ def dcnv4_plugin(input, offset_mask, geometry):
 # DCNv4.
 EXPORT_OPS = {
     DCNv3: {'portable': {'core_op': dcnv3_sample, 'core_op_v4': dcnv4_sample},
-            'plugin': {'core_op': dcnv3_plugin, 'core_op_v4': dcnv4_plugin}},
-    DCNv4: {'portable': {'core_op': dcnv4_sample}},
+            'plugin': {'core_op': dcnv3_plugin, 'core_op_v4': dcnv4_plugin},
+            'custom': {'core_op': dcnv3_custom, 'core_op_v4': dcnv4_custom}},
+    DCNv4: {'portable': {'core_op': dcnv4_sample}, 'custom': {'core_op': dcnv4_custom}},
 }
-EXPORT_MODES = ('portable', 'plugin')
+EXPORT_MODES = ('portable', 'plugin', 'custom')
+CUSTOM_OPSETS = {'plugin': {PLUGIN_DOMAIN: 1}, 'custom': {CUSTOM_DOMAIN: 1}}
 
 
 @contextlib.contextmanager
@@ -117,4 +143,4 @@ def export_onnx(model, example_inputs, path, mode='portable', input_names=None,
         torch.onnx.export(model, example_inputs, path, dynamo=False, input_names=input_names,
                           output_names=output_names, dynamic_axes=dynamic_axes,
                           opset_version=OPSET_VERSION,
-                          custom_opsets={PLUGIN_DOMAIN: 1} if mode == 'plugin' else None)
+                          custom_opsets=CUSTOM_OPSETS.get(mode))

@@ -249,6 +249,23 @@ def test_mask_rcnn_gives_mmdet_s_detections_and_masks(mask_rcnn, coco_root):
     np.testing.assert_allclose(found['scores'][:3], expected.scores[:3].numpy(), atol=0.02)
 
 
+def test_custom_op_form_runs_our_op_in_the_whole_detector(mask_rcnn, coco_root, tmp_path):
+    """--mode custom: the DCNv3 layers as ai.onnx.contrib::DCNv3 nodes, run by our compiled op
+    (the one mmdet's model runs), give mmdet's detections too."""
+    import onnx
+    from mmdet.apis import inference_detector, init_detector
+    cfg, checkpoint, _, _ = mask_rcnn
+    out = tmp_path / 'custom.onnx'
+    _, metadata = export_model(cfg, checkpoint, str(out), mode='custom')
+    assert metadata['dcnv3'] == 'custom'
+    nodes = [n.op_type for n in onnx.load(str(out)).graph.node if n.domain == 'ai.onnx.contrib']
+    assert nodes == ['DCNv3'] * 5
+    model = init_detector(copy.deepcopy(cfg), checkpoint, device='cpu')
+    images = coco_images(coco_root)
+    for found, image in zip(ExportedModel(out)(images), images):
+        assert_same_detections(found, inference_detector(model, image).pred_instances)
+
+
 def test_tools_test_gives_the_detector_s_map_from_the_onnx_file(mask_rcnn, coco_root, tmp_path):
     _, checkpoint, out, _ = mask_rcnn
     options = [f'test_dataloader.dataset.data_root={coco_root}', 'test_dataloader.num_workers=0',

@@ -14,6 +14,7 @@ import ops_dcnv3
 from internimage.models import create_backbone, create_classifier, mm_checkpoint
 from internimage.models.variants import arch_options
 from ops_dcnv3.onnx import dcnv3_export_form, export_onnx
+from ops_dcnv3.onnxruntime_ops import session_options
 from dcnv3_cases import perturbed
 from tool_scripts import load_tool
 
@@ -33,8 +34,9 @@ def tiny_classifier(variant='internimage_test', **options):
     return perturbed(create_classifier(variant, num_classes=7, **options)).eval()
 
 
-def run_onnxruntime(path, images):
-    session = onnxruntime.InferenceSession(str(path), providers=['CPUExecutionProvider'])
+def run_onnxruntime(path, images, options=None):
+    session = onnxruntime.InferenceSession(str(path), options,
+                                           providers=['CPUExecutionProvider'])
     return [torch.from_numpy(out) for out in session.run(None, {'image': images.numpy()})]
 
 
@@ -59,6 +61,30 @@ def test_portable_classifier_matches_pytorch_at_other_sizes(tmp_path, variant, o
         logits, = run_onnxruntime(tmp_path / 'classifier.onnx', images)
         assert logits.shape == (batch, 7)
         torch.testing.assert_close(logits, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(not ops_dcnv3.EXTENSION_AVAILABLE, reason='compiled extension not built')
+@pytest.mark.parametrize('variant, options, node', [
+    ('internimage_test', {}, 'DCNv3'), ('internimage_test', dict(use_dcn_v4_op=True), 'DCNv4'),
+    ('flash_internimage_test', {}, 'DCNv4')], ids=['internimage', 'use_dcn_v4_op', 'flash'])
+def test_custom_op_classifier_runs_our_op_in_onnxruntime(tmp_path, variant, options, node):
+    """The custom form: one ai.onnx.contrib node per layer, run by onnxruntime-extensions'
+    Python ops with our compiled op (the module's own op: PyTorch's values to float32
+    rounding)."""
+    model = tiny_classifier(variant, **options)
+    graph = export_classifier(model, tmp_path / 'classifier.onnx', 'custom').graph
+    custom = [n for n in graph.node if n.domain]
+    assert {(n.domain, n.op_type) for n in custom} == {('ai.onnx.contrib', node)}
+    assert len(custom) == sum(isinstance(m, (ops_dcnv3.DCNv3, ops_dcnv3.DCNv4))
+                              for m in model.modules()) > 1
+    assert {a.name for a in custom[0].attribute} == set(PLUGIN_ATTRIBUTE_TYPES)
+    assert 'GridSample' not in {n.op_type for n in graph.node}
+    for batch, height, width in ((3, 48, 40), (1, 72, 96)):
+        images = torch.randn(batch, 3, height, width)
+        with torch.no_grad():
+            expected = model(images)
+        logits, = run_onnxruntime(tmp_path / 'classifier.onnx', images, session_options())
+        torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_export_restores_the_modules_own_op():

@@ -26,7 +26,8 @@ from internimage.engine.errors import UsageError
 from internimage.engine.launch import exits_on_usage_error
 from internimage.models import load_checkpoint
 from internimage.models.variants import HEAD_OPTIONS
-from ops_dcnv3.onnx import EXPORT_MODES, PLUGIN_DOMAIN, PLUGIN_OP_TYPE, export_onnx
+from ops_dcnv3.onnx import (CUSTOM_DOMAIN, EXPORT_MODES, PLUGIN_DOMAIN, PLUGIN_OP_TYPE,
+                            export_onnx)
 
 EXAMPLE_BATCH = 2
 WHOLE_MODEL_SCOPES = ('mmdet', 'mmseg')  # detection and segmentation configs
@@ -40,7 +41,9 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file (ours or a published layout)')
     parser.add_argument('--mode', choices=sorted(EXPORT_MODES), default='portable',
                         help='portable: DCNv3 as standard ONNX ops (ONNX Runtime); plugin: one '
-                             f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE} node (TensorRT plugin)')
+                             f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE} node (TensorRT plugin); custom: '
+                             f'one {CUSTOM_DOMAIN}::DCNv3 node that ONNX Runtime runs with our '
+                             'compiled op (onnxruntime-extensions)')
     parser.add_argument('--out', help='output file (default: next to the checkpoint, '
                                       '<checkpoint>_<mode>.onnx)')
     parser.add_argument('--shape', type=int, nargs=2, default=(224, 224), metavar=('H', 'W'),
@@ -93,11 +96,20 @@ def io_names(kind, network):
     return ['image'], outputs, dict(dynamic, image=image)
 
 
-def onnxruntime_difference(path, network, images):
+def onnxruntime_session(path, mode):
+    """An ONNX Runtime session of an exported file (with our custom ops for mode 'custom')."""
+    import onnxruntime
+    options = None
+    if mode == 'custom':
+        from ops_dcnv3.onnxruntime_ops import session_options
+        options = session_options()
+    return onnxruntime.InferenceSession(path, options, providers=['CPUExecutionProvider'])
+
+
+def onnxruntime_difference(path, network, images, mode='portable'):
     """Largest difference of the ONNX Runtime outputs from PyTorch's, relative to the largest
     PyTorch output."""
-    import onnxruntime
-    session = onnxruntime.InferenceSession(path, providers=['CPUExecutionProvider'])
+    session = onnxruntime_session(path, mode)
     ours = session.run(None, {session.get_inputs()[0].name: images.numpy()})
     with torch.no_grad():
         expected = network(images)
@@ -125,8 +137,7 @@ def export_whole_model(cfg, checkpoint, out, mode, shape):
     if mode == 'plugin':
         nodes = check_plugin_nodes(out)
         return f'{metadata["task"]}: {nodes} {PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE} nodes'
-    import onnxruntime
-    session = onnxruntime.InferenceSession(out, providers=['CPUExecutionProvider'])
+    session = onnxruntime_session(out, mode)
     image = np.random.default_rng(0).integers(0, 256, (1, 3, height + 32, width + 64))
     outputs = session.run(None, {'image': image.astype(np.float32)})
     shapes = ', '.join(f'{name} {tuple(o.shape)}' for name, o in zip(metadata['outputs'],
@@ -151,7 +162,8 @@ def export(config, checkpoint, out, mode='portable', shape=(224, 224), backbone=
                 input_names, output_names, dynamic_axes)
     if mode == 'plugin':
         return f'{check_plugin_nodes(out)} {PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE} nodes'
-    differences = {size: onnxruntime_difference(out, network, torch.randn(batch, 3, *size))
+    differences = {size: onnxruntime_difference(out, network, torch.randn(batch, 3, *size),
+                                                mode)
                    for batch, size in ((EXAMPLE_BATCH, (height, width)),
                                        (1, (height + 32, width + 64)))}
     text = ', '.join(f'{h}x{w}: {d:.1e}' for (h, w), d in differences.items())

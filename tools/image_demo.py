@@ -9,7 +9,6 @@ The task is the config's ``default_scope``. The image is decoded as the Predicto
 scaled to 8 bits); a strip such as 10000x10 is padded to a shape the model takes."""
 import argparse
 import inspect
-import os
 
 from internimage.engine import load_config, task_of
 from internimage.engine.launch import exits_on_usage_error, require_checkpoint

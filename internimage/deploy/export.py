@@ -138,10 +138,10 @@ def export_model(cfg, checkpoint, out, mode='portable', example_images=None):
 
 def _trace(graph, example_images, out, outputs, dynamic_axes, mode):
     import warnings
-    from ops_dcnv3.onnx import PLUGIN_DOMAIN
+    from ops_dcnv3.onnx import CUSTOM_OPSETS
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # the tracer's notes on shape arithmetic it keeps
         torch.onnx.export(graph, (example_images,), out, dynamo=False, input_names=['image'],
                           output_names=list(outputs), dynamic_axes=dynamic_axes,
                           opset_version=OPSET_VERSION,
-                          custom_opsets={PLUGIN_DOMAIN: 1} if mode == 'plugin' else None)
+                          custom_opsets=CUSTOM_OPSETS.get(mode))

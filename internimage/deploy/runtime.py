@@ -1,6 +1,7 @@
 """Runs a whole model written by ``export.py`` with ONNX Runtime and numpy alone (no torch,
-mmdet or mmseg): the file's metadata says the task, classes and outputs; images go in as
-loaded; plain per-image results come out."""
+mmdet or mmseg; a file exported with ``--mode custom`` also needs torch and ops_dcnv3, whose
+compiled op runs its DCNv3 nodes): the file's metadata says the task, classes and outputs;
+images go in as loaded; plain per-image results come out."""
 import json
 
 import numpy as np
@@ -24,10 +25,15 @@ class ExportedModel:
     (K, H, W) bool); segmentation: ``label_map`` (H, W)."""
 
     def __init__(self, path, providers=('CPUExecutionProvider',), session_options=None):
+        import onnx
         import onnxruntime
+        metadata = read_metadata(onnx.load(str(path), load_external_data=False))
+        if metadata.get('dcnv3') == 'custom':
+            from ops_dcnv3.onnxruntime_ops import session_options as with_custom_ops
+            session_options = with_custom_ops(session_options)
         self.session = onnxruntime.InferenceSession(str(path), sess_options=session_options,
                                                     providers=list(providers))
-        self.metadata = read_metadata(self.session.get_modelmeta().custom_metadata_map)
+        self.metadata = metadata
         if 'task' not in self.metadata:
             raise ValueError(f'{path} is not a whole model written by tools/export.py (no '
                              f'{METADATA_PREFIX}task in its metadata)')
