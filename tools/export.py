@@ -1,7 +1,7 @@
 """Exports the model of a config to ONNX, with dynamic batch and image size:
 
-    python tools/export.py CONFIG CHECKPOINT [--mode portable|plugin] [--out F] [--shape H W]
-                           [--backbone]
+    python tools/export.py CONFIG CHECKPOINT [--mode portable|plugin|custom] [--out F]
+                           [--shape H W] [--backbone] [--format onnx|pt2]
 
 A classification config exports its classifier (normalised image -> logits). A detection or
 segmentation config exports the whole model (internimage/deploy): the image as loaded in, its
@@ -12,7 +12,10 @@ instead (NCHW feature maps of the levels). The checkpoint may be ours or a publi
 ``--mode portable`` writes DCNv3 as standard ONNX ops and checks the file in ONNX Runtime (the
 classifier and backbone against PyTorch at two image sizes; a whole model runs at another size
 than it was traced with); ``--mode plugin`` writes one ``mmdeploy::TRTDCNv3`` node per DCNv3
-(TensorRT plugin).
+(TensorRT plugin); ``--mode custom`` one ``ai.onnx.contrib::DCNv3`` node that ONNX Runtime
+runs with our compiled op. ``--format pt2`` writes the classifier or backbone as a
+``torch.export`` + AOTInductor package instead (internimage/deploy/pt2.py), checked against
+PyTorch at another batch and image size.
 """
 import argparse
 import os
@@ -45,7 +48,10 @@ def parse_args(argv=None):
                              f'one {CUSTOM_DOMAIN}::DCNv3 node that ONNX Runtime runs with our '
                              'compiled op (onnxruntime-extensions)')
     parser.add_argument('--out', help='output file (default: next to the checkpoint, '
-                                      '<checkpoint>_<mode>.onnx)')
+                                      '<checkpoint>_<mode>.onnx or <checkpoint>.pt2)')
+    parser.add_argument('--format', choices=('onnx', 'pt2'), default='onnx',
+                        help='pt2: a torch.export + AOTInductor package of the classifier or '
+                             'backbone, running our registered op (no ONNX)')
     parser.add_argument('--shape', type=int, nargs=2, default=(224, 224), metavar=('H', 'W'),
                         help='image size of the example input (the file takes any size)')
     parser.add_argument('--backbone', action='store_true',
@@ -146,16 +152,46 @@ def export_whole_model(cfg, checkpoint, out, mode, shape):
            f'{height + 32}x{width + 64} image: {shapes}'
 
 
-def export(config, checkpoint, out, mode='portable', shape=(224, 224), backbone=False):
-    """Exports the config's model (or, ``backbone``, its InternImage network) and checks the
-    file; returns the check's line."""
+def export_package(network, out, shape):
+    """Writes the .pt2 package; returns the check's line: the package against PyTorch at
+    another batch and image size."""
+    from internimage.deploy.pt2 import export_pt2, load_pt2
+    height, width = shape
+    export_pt2(network, torch.randn(EXAMPLE_BATCH, 3, height, width), out)
+    images = torch.randn(1, 3, height + 32, width + 64)
+    with torch.no_grad():
+        expected, found = network(images), load_pt2(out)(images)
+    expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
+    found = [found] if isinstance(found, torch.Tensor) else list(found)
+    scale = max(float(e.abs().max()) for e in expected)
+    difference = max(float((f - e).abs().max()) for f, e in zip(found, expected)) / scale
+    if difference > PARITY_TOLERANCE:
+        raise RuntimeError(f'the package differs from PyTorch by {difference:.1e} (relative)')
+    return (f'the package matches PyTorch (largest relative difference {height + 32}x'
+            f'{width + 64}: {difference:.1e})')
+
+
+def export(config, checkpoint, out, mode='portable', shape=(224, 224), backbone=False,
+           package=False):
+    """Exports the config's model (or, ``backbone``, its InternImage network; ``package``: as a
+    .pt2 package) and checks the file; returns the check's line."""
     if not os.path.isfile(checkpoint):
         raise FileNotFoundError(f'checkpoint file not found: {checkpoint}')
     cfg = load_config(config)
-    if not backbone and cfg.get('default_scope') in WHOLE_MODEL_SCOPES:
+    whole = not backbone and cfg.get('default_scope') in WHOLE_MODEL_SCOPES
+    if package and mode != 'portable':
+        raise UsageError(f'--mode {mode} is a form of the ONNX file; a .pt2 package runs the '
+                         'registered op itself')
+    if whole and package:
+        raise UsageError('--format pt2 covers the classifier and the backbone (--backbone): '
+                         "torch.export cannot trace mmdet's and mmseg's test paths (their "
+                         'shapes depend on the data: NMS, per-image loops)')
+    if whole:
         return export_whole_model(cfg, checkpoint, out, mode, shape)
     kind, model_cfg = internimage_config(cfg.model, backbone)
     network = build_network(kind, model_cfg, checkpoint)
+    if package:
+        return export_package(network, out, shape)
     input_names, output_names, dynamic_axes = io_names(kind, network)
     height, width = shape
     export_onnx(network, (torch.randn(EXAMPLE_BATCH, 3, height, width),), out, mode,
@@ -176,9 +212,11 @@ def export(config, checkpoint, out, mode='portable', shape=(224, 224), backbone=
 @exits_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
-    out = args.out or f'{os.path.splitext(args.checkpoint)[0]}_{args.mode}.onnx'
+    stem = os.path.splitext(args.checkpoint)[0]
+    out = args.out or (f'{stem}.pt2' if args.format == 'pt2' else f'{stem}_{args.mode}.onnx')
     try:
-        check = export(args.config, args.checkpoint, out, args.mode, args.shape, args.backbone)
+        check = export(args.config, args.checkpoint, out, args.mode, args.shape, args.backbone,
+                       args.format == 'pt2')
     except (FileNotFoundError, ValueError, UsageError) as error:
         raise SystemExit(f'export: {error}')
     print(f'saved {out}: {check}')
