@@ -19,6 +19,7 @@ FORBIDDEN = {
     'internimage/demo_data': ('internimage.models', 'internimage.engine', 'classification',
                               'detection', 'segmentation', 'torch', 'mmengine'),
     'internimage/engine': ('detection', 'segmentation', 'classification', 'tools'),
+    'internimage/deploy': ('detection', 'segmentation', 'classification', 'tools', 'timm'),
 }
 
 
