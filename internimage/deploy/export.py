@@ -89,12 +89,6 @@ def model_graph(cfg, model, example_batch):
                              'counterpart)')
         return SegmentorGraph(model, ImagePreprocess.from_config(cfg, None)), 'segmentation'
     if task == 'detection':
-        stages = getattr(getattr(model, 'roi_head', None), 'bbox_head', None)
-        if isinstance(stages, torch.nn.ModuleList) and not all(
-                stage.reg_class_agnostic for stage in stages[:-1]):
-            raise UsageError('cascade R-CNN heads with class-specific regression (the published '
-                             'Cascade Mask R-CNN) cannot be exported yet: mmdeploy 1.3.1 refines '
-                             'the boxes between stages class-agnostically only')
         graph = DetectorGraph(model, ImagePreprocess.from_config(cfg, 'pad_size_divisor'),
                               example_batch)
         return graph, 'instance_segmentation' if graph.with_masks else 'detection'

@@ -13,6 +13,10 @@ mmdeploy 1.3.1 (the last release, December 2023) needs three things on torch 2.1
   ``standard_grid_sample`` writes ONNX's GridSample (opset 16) instead.
 Its package pins protobuf <= 3.20.2, which onnx 1.23 cannot import with, so it is installed
 without its dependencies (tools/setup_env.sh) and with the two it imports (aenum, multiprocess).
+
+Where its rewrites compute something else than mmdet, ours replace them for ONNX Runtime (each
+function below says what differed): the RPN's per-level NMS and size filter, class-specific
+R-CNN boxes, class-specific cascade refinement, the DETR heads' batched gather.
 """
 import contextlib
 import functools
@@ -133,6 +137,47 @@ def rcnn_class_specific_boxes(self, rois, cls_scores, bbox_preds, batch_img_meta
         pre_top_k=-1, keep_top_k=rcnn_test_cfg.max_per_img)
 
 
+def cascade_class_specific_refinement(self, x, batch_img_metas, rpn_results_list, rcnn_test_cfg,
+                                      rescale=False, **kwargs):
+    """mmdet's cascade test: each stage but the last moves every RoI by the deltas of its best
+    class (its ``regress_by_class``), the stages' logits are averaged, the last stage's boxes go
+    to its head's post-processing. mmdeploy refines class-agnostically only (it asserts that),
+    and the published Cascade Mask R-CNN regresses per class. Batched: (N images, R RoIs)."""
+    from mmdeploy.codebase.mmdet.models.roi_heads.cascade_roi_head import (
+        cascade_roi_head__predict_bbox)
+    from mmdet.structures.bbox import get_box_tensor
+    if all(head.reg_class_agnostic for head in self.bbox_head[:-1]):
+        return call_mmdeploy_rewrite(deploy_cfg_of(cascade_class_specific_refinement),
+                                     cascade_roi_head__predict_bbox, self, x, batch_img_metas,
+                                     rpn_results_list, rcnn_test_cfg, rescale, **kwargs)
+    proposals = rpn_results_list[0]
+    batch, count = proposals.shape[0], proposals.shape[1]
+    image_index = torch.arange(batch, device=proposals.device).to(proposals.dtype)
+    image_index = image_index.view(-1, 1, 1).expand(batch, count, 1)
+    rois = torch.cat([image_index, proposals[..., :4]], -1).reshape(-1, 5)
+    stage_scores = []
+    for stage in range(self.num_stages):
+        results = self._bbox_forward(stage, x, rois)
+        cls_score, bbox_pred = results['cls_score'], results['bbox_pred']
+        stage_scores.append(cls_score)
+        if stage == self.num_stages - 1:
+            break
+        head = self.bbox_head[stage]
+        if not head.reg_class_agnostic:
+            best = cls_score[:, :-1].argmax(1)
+            bbox_pred = torch.gather(bbox_pred.reshape(best.shape[0], -1, 4), 1,
+                                     best.view(-1, 1, 1).expand(-1, 1, 4)).reshape(-1, 4)
+        boxes = head.bbox_coder.decode(rois[:, 1:].reshape(batch, count, 4),
+                                       bbox_pred.reshape(batch, count, 4),
+                                       max_shape=batch_img_metas[0]['img_shape'])
+        rois = torch.cat([rois[:, :1], get_box_tensor(boxes).reshape(-1, 4)], 1)
+    cls_scores = (sum(stage_scores) / len(stage_scores)).reshape(batch, count, -1)
+    return self.bbox_head[-1].predict_by_feat(
+        rois=rois.reshape(batch, count, 5), cls_scores=cls_scores,
+        bbox_preds=bbox_pred.reshape(batch, count, -1), batch_img_metas=batch_img_metas,
+        rcnn_test_cfg=rcnn_test_cfg, rescale=rescale)
+
+
 def detr_top_queries(self, all_cls_scores_list, all_bbox_preds_list, batch_img_metas,
                      rescale=True):
     """mmdet's DETR-family selection of the ``max_per_img`` best (query, class) pairs of each
@@ -169,6 +214,9 @@ def _register_rewriters():
     FUNCTION_REWRITER.register_rewriter(
         'mmdet.models.roi_heads.bbox_heads.bbox_head.BBoxHead.predict_by_feat',
         backend='onnxruntime')(rcnn_class_specific_boxes)
+    FUNCTION_REWRITER.register_rewriter(
+        'mmdet.models.roi_heads.cascade_roi_head.CascadeRoIHead.predict_bbox',
+        backend='onnxruntime')(cascade_class_specific_refinement)
 
 
 def deploy_config(model_cfg, dynamic_axes, opset_version):
