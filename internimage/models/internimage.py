@@ -231,14 +231,25 @@ class InternImageClassifier(InternImageTrunk):
         for part in head_parts + [self.head]:
             init_internimage_weights(part)
 
+    def unpooled_features(self, levels):
+        """The NCHW map the head pools, from the levels' outputs: the last level (conv head), or
+        the stride-16 token map of levels 3 and 2 (attention-pooling head)."""
+        if self.use_clip_projector:
+            return (self.dcnv3_head_x4(channels_first_view(levels[-1]))
+                    + self.dcnv3_head_x3(channels_first_view(levels[-2])))
+        return channels_first_view(levels[-1])
+
+    def pool_features(self, x, pool=True):
+        """The head before the final Linear on an ``unpooled_features`` map: (N, pooled_features)
+        or, with ``pool=False``, the map before pooling (the conv head's output)."""
+        if self.use_clip_projector:
+            return self.fc_norm(self.clip_projector(x.flatten(2).transpose(1, 2))) if pool else x
+        x = self.conv_head(x)
+        return x.mean((2, 3)) if pool else x
+
     def forward_features(self, x):
         """Pooled (N, pooled_features) features: the input of the final Linear."""
-        levels = self.forward_levels(x)
-        if self.use_clip_projector:
-            tokens = (self.dcnv3_head_x4(channels_first_view(levels[-1]))
-                      + self.dcnv3_head_x3(channels_first_view(levels[-2])))
-            return self.fc_norm(self.clip_projector(tokens.flatten(2).transpose(1, 2)))
-        return self.conv_head(channels_first_view(levels[-1])).mean((2, 3))
+        return self.pool_features(self.unpooled_features(self.forward_levels(x)))
 
     def forward(self, x):
         return self.head(self.forward_features(x))
