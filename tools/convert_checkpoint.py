@@ -71,12 +71,16 @@ def model_checkpoint(args, checkpoint):
 @exits_on_usage_error
 def main(argv=None):
     args = parse_args(argv)
+    if os.path.isfile(args.src):  # a missing file is refused by the reading below
+        print(f'[convert] reading {args.src} ({os.path.getsize(args.src) / 2**20:.0f} MiB)',
+              flush=True)
     checkpoint = read_tool_checkpoint(args.src)
     if args.config:
         converted, target = model_checkpoint(args, checkpoint)
     else:
         converted, target = network_checkpoint(args, checkpoint)
     os.makedirs(os.path.dirname(os.path.abspath(args.dst)), exist_ok=True)
+    print(f'[convert] writing {args.dst}', flush=True)
     torch.save(converted, args.dst)
     print(f"wrote {len(converted['state_dict'])} tensors to {args.dst} ({target})")
 

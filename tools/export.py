@@ -132,17 +132,24 @@ def check_plugin_nodes(path):
     return sum(n.domain == PLUGIN_DOMAIN and n.op_type == PLUGIN_OP_TYPE for n in model.graph.node)
 
 
+def say(step):
+    """A step of the export, as it starts (tracing and checking take minutes on big models)."""
+    print(f'[export] {step}', flush=True)
+
+
 def export_whole_model(cfg, checkpoint, out, mode, shape):
     """Exports a detector or segmentor; returns the check's line: the file run in ONNX Runtime
     on an image of another size than the traced one."""
     from internimage.deploy.export import export_model
     height, width = shape
+    say(f'tracing the whole model into {out}')
     _, metadata = export_model(cfg, checkpoint, out, mode, torch.randint(
         0, 256, (EXAMPLE_BATCH, 3, height, width), generator=torch.Generator().manual_seed(0))
         .float())
     if mode == 'plugin':
         nodes = check_plugin_nodes(out)
         return f'{metadata["task"]}: {nodes} {PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE} nodes'
+    say('running the file in ONNX Runtime')
     session = onnxruntime_session(out, mode)
     image = np.random.default_rng(0).integers(0, 256, (1, 3, height + 32, width + 64))
     outputs = session.run(None, {'image': image.astype(np.float32)})
@@ -157,6 +164,7 @@ def export_package(network, out, shape):
     another batch and image size."""
     from internimage.deploy.pt2 import export_pt2, load_pt2
     height, width = shape
+    say(f'compiling the .pt2 package {out} (AOTInductor: minutes)')
     export_pt2(network, torch.randn(EXAMPLE_BATCH, 3, height, width), out)
     images = torch.randn(1, 3, height + 32, width + 64)
     with torch.no_grad():
@@ -189,15 +197,18 @@ def export(config, checkpoint, out, mode='portable', shape=(224, 224), backbone=
     if whole:
         return export_whole_model(cfg, checkpoint, out, mode, shape)
     kind, model_cfg = internimage_config(cfg.model, backbone)
+    say(f'building the {kind} with the weights of {checkpoint}')
     network = build_network(kind, model_cfg, checkpoint)
     if package:
         return export_package(network, out, shape)
     input_names, output_names, dynamic_axes = io_names(kind, network)
     height, width = shape
+    say(f'tracing into {out}')
     export_onnx(network, (torch.randn(EXAMPLE_BATCH, 3, height, width),), out, mode,
                 input_names, output_names, dynamic_axes)
     if mode == 'plugin':
         return f'{check_plugin_nodes(out)} {PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE} nodes'
+    say('checking the file in ONNX Runtime against PyTorch')
     differences = {size: onnxruntime_difference(out, network, torch.randn(batch, 3, *size),
                                                 mode)
                    for batch, size in ((EXAMPLE_BATCH, (height, width)),

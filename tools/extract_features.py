@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 from internimage.engine.launch import (add_common_arguments, exits_on_usage_error,
                                        launcher_config, require_checkpoint)
+from internimage.engine.progress import progress_bar
 from internimage.models import load_checkpoint
 
 
@@ -68,18 +69,22 @@ def build_loader(cfg, split):
 
 @torch.no_grad()
 def extract(classifier, loader, levels, spatial, max_images=None):
-    """{level: array} of the features and the labels, in dataset order."""
+    """{level: array} of the features and the labels, in dataset order (progress per image)."""
     features = {level: [] for level in levels}
     labels, seen = [], 0
+    total = len(loader.dataset) if max_images is None else min(max_images, len(loader.dataset))
+    advance = progress_bar(total)
     for batch in loader:
         outputs = classifier.forward_levels(batch['inputs'])
         for level in levels:
             output = outputs[level]  # NHWC
             features[level].append((output if spatial else output.mean(dim=(1, 2))).numpy())
         labels.append(np.asarray(batch['data_samples']))
+        advance(min(len(batch['inputs']), total - seen))
         seen += len(batch['inputs'])
         if max_images is not None and seen >= max_images:
             break
+    print()
     limit = slice(None, max_images)
     return ({level: np.concatenate(parts)[limit] for level, parts in features.items()},
             np.concatenate(labels)[limit])

@@ -8,6 +8,7 @@ classification: ImageNet folder layout in data/demo/shapes_cls; detection: COCO 
 data/demo/coco_shapes; segmentation: ADE20K layout in data/demo/ade_shapes."""
 import argparse
 
+from internimage.engine.progress import progress_bar
 from internimage.engine.tasks import TASKS
 
 
@@ -28,7 +29,8 @@ def main(argv=None):
     for task in tasks:
         out_dir = args.out or task.demo_data_dir
         print(f'[data] {task.name}: {out_dir}', flush=True)
-        task.generate_demo_data(out_dir, seed=args.seed)
+        task.generate_demo_data(out_dir, seed=args.seed, progress=progress_bar)
+        print(flush=True)
 
 
 if __name__ == '__main__':

@@ -27,8 +27,10 @@ def render_sample(rng, kind, size):
 
 
 def generate(out_dir, num_train_per_class=100, num_val_per_class=20, image_size=64, seed=0,
-             num_classes=len(SHAPE_KINDS)):
-    """Writes the set under ``out_dir`` unless the same set is already there; returns out_dir."""
+             num_classes=len(SHAPE_KINDS), progress=None):
+    """Writes the set under ``out_dir`` unless the same set is already there; returns out_dir.
+    ``progress``, when given, is called with the number of images to write and returns the
+    callable then called once per written image."""
     if not 1 < num_classes <= len(SHAPE_KINDS):
         raise ValueError(f'num_classes must be in [2, {len(SHAPE_KINDS)}], got {num_classes}')
     if min(num_train_per_class, num_val_per_class) < 1 or image_size < 16:
@@ -36,11 +38,14 @@ def generate(out_dir, num_train_per_class=100, num_val_per_class=20, image_size=
     settings = dict(num_train_per_class=num_train_per_class, image_size=image_size, seed=seed,
                     num_val_per_class=num_val_per_class, num_classes=num_classes)
     return write_once(out_dir, settings, lambda root: write_splits(
-        root, num_train_per_class, num_val_per_class, image_size, seed, num_classes))
+        root, num_train_per_class, num_val_per_class, image_size, seed, num_classes, progress))
 
 
-def write_splits(out_dir, num_train_per_class, num_val_per_class, image_size, seed, num_classes):
+def write_splits(out_dir, num_train_per_class, num_val_per_class, image_size, seed, num_classes,
+                 progress=None):
     rng = np.random.default_rng(seed)
+    advance = progress((num_train_per_class + num_val_per_class) * num_classes) if progress \
+        else None
     for split, count in (('train', num_train_per_class), ('val', num_val_per_class)):
         shutil.rmtree(os.path.join(out_dir, split), ignore_errors=True)  # no stale images
         for kind in SHAPE_KINDS[:num_classes]:
@@ -49,3 +54,5 @@ def write_splits(out_dir, num_train_per_class, num_val_per_class, image_size, se
             for i in range(count):
                 image = render_sample(rng, kind, image_size)
                 cv2.imwrite(os.path.join(folder, f'{kind}_{i:04d}.png'), image[..., ::-1])
+                if advance:
+                    advance()

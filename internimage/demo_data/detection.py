@@ -41,7 +41,8 @@ def coco_object(polygon, label, object_id, image_id):
                 segmentation=[[round(float(v), 2) for v in polygon.reshape(-1)]])
 
 
-def write_split(out_dir, split, num_images, image_size, num_classes, max_objects, rng):
+def write_split(out_dir, split, num_images, image_size, num_classes, max_objects, rng,
+                advance=None):
     """Renders one split's images and writes its annotation file."""
     image_dir = os.path.join(out_dir, split)
     shutil.rmtree(image_dir, ignore_errors=True)  # no stale images of an earlier setting
@@ -56,6 +57,8 @@ def write_split(out_dir, split, num_images, image_size, num_classes, max_objects
                            width=image_size))
         for label, polygon in objects:
             annotations.append(coco_object(polygon, label, len(annotations) + 1, image_id))
+        if advance:
+            advance()
     categories = [dict(id=i + 1, name=kind, supercategory='shape')
                   for i, kind in enumerate(SHAPE_KINDS[:num_classes])]
     with open(annotation_file(out_dir, split), 'w') as f:
@@ -77,22 +80,25 @@ def check_arguments(num_train, num_val, image_size, num_classes, max_objects):
 
 
 def generate(out_dir, num_train=320, num_val=64, image_size=160, seed=0, num_classes=4,
-             max_objects=4):
+             max_objects=4, progress=None):
     """Writes the set under ``out_dir`` unless the same set is already complete there; returns
     out_dir. Each image holds 1..``max_objects`` shapes of the first ``num_classes`` kinds.
     The splits draw from separate random streams, so the validation images do not change
-    when ``num_train`` does."""
+    when ``num_train`` does. ``progress``, when given, is called with the number of images to
+    write and returns the callable then called once per written image."""
     check_arguments(num_train, num_val, image_size, num_classes, max_objects)
     settings = dict(num_train=num_train, num_val=num_val, image_size=image_size, seed=seed,
                     num_classes=num_classes, max_objects=max_objects)
-    return write_once(out_dir, settings, lambda root: write_splits(root, settings),
+    return write_once(out_dir, settings, lambda root: write_splits(root, settings, progress),
                       required=[annotation_file('', split) for split in SPLITS])
 
 
-def write_splits(out_dir, settings):
+def write_splits(out_dir, settings, progress=None):
     """Both splits, each from its own random stream."""
     os.makedirs(os.path.join(out_dir, 'annotations'), exist_ok=True)
     counts = (settings['num_train'], settings['num_val'])
+    advance = progress(sum(counts)) if progress else None
     for index, (split, count) in enumerate(zip(SPLITS, counts)):
         write_split(out_dir, split, count, settings['image_size'], settings['num_classes'],
-                    settings['max_objects'], np.random.default_rng([settings['seed'], index]))
+                    settings['max_objects'], np.random.default_rng([settings['seed'], index]),
+                    advance)

@@ -43,7 +43,7 @@ def label_map(height, width, objects):
     return labels
 
 
-def write_split(out_dir, split, num_images, image_size, max_objects, rng):
+def write_split(out_dir, split, num_images, image_size, max_objects, rng, advance=None):
     """Renders one split: images as JPEG (as ADE's), label maps as PNG (lossless)."""
     image_dir = os.path.join(out_dir, 'images', split)
     label_dir = os.path.join(out_dir, 'annotations', split)
@@ -59,6 +59,8 @@ def write_split(out_dir, split, num_images, image_size, max_objects, rng):
                     [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
         cv2.imwrite(os.path.join(label_dir, name + '.png'),
                     label_map(image_size, image_size, objects))
+        if advance:
+            advance()
 
 
 def check_arguments(num_train, num_val, image_size, max_objects):
@@ -74,20 +76,23 @@ def check_arguments(num_train, num_val, image_size, max_objects):
 
 
 def generate(out_dir='data/demo/ade_shapes', num_train=400, num_val=80, image_size=128, seed=0,
-             max_objects=6):
+             max_objects=6, progress=None):
     """Writes the set under ``out_dir`` unless the same set is already complete there; returns
     out_dir. Each image holds 1..``max_objects`` shapes. The splits draw from separate random
-    streams, so the validation images do not change when ``num_train`` does."""
+    streams, so the validation images do not change when ``num_train`` does. ``progress``,
+    when given, is called with the number of images to write and returns the callable then
+    called once per written image."""
     check_arguments(num_train, num_val, image_size, max_objects)
     settings = dict(num_train=num_train, num_val=num_val, image_size=image_size, seed=seed,
                     max_objects=max_objects, classes=list(CLASSES),
                     radius_range=list(RADIUS_RANGE))
-    return write_once(out_dir, settings, lambda root: write_splits(root, settings))
+    return write_once(out_dir, settings, lambda root: write_splits(root, settings, progress))
 
 
-def write_splits(out_dir, settings):
+def write_splits(out_dir, settings, progress=None):
     """Both splits, each from its own random stream."""
     counts = (settings['num_train'], settings['num_val'])
+    advance = progress(sum(counts)) if progress else None
     for index, (split, count) in enumerate(zip(SPLITS, counts)):
         write_split(out_dir, split, count, settings['image_size'], settings['max_objects'],
-                    np.random.default_rng([settings['seed'], index]))
+                    np.random.default_rng([settings['seed'], index]), advance)

@@ -7,9 +7,9 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData, PixelData
-from mmengine.utils import ProgressBar
 
 from internimage.engine.errors import UsageError
+from internimage.engine.progress import progress_bar
 from internimage.engine.tasks import task_of
 
 from .runtime import ExportedModel
@@ -56,10 +56,10 @@ def evaluate_exported(cfg, path, progress=True):
         raise UsageError(f'{path} was exported with the classes {model.classes}; the test set '
                          f'has {list(dataset.metainfo["classes"])}')
     read = image_reader(cfg.test_dataloader.dataset.get('pipeline', []))
-    bar = ProgressBar(len(dataset)) if progress else None
+    advance = progress_bar(len(dataset)) if progress else None
     for index in range(len(dataset)):
         sample = dataset[index]['data_samples']
         evaluator.process([attach(sample, model(read(sample.img_path)))])
-        if bar:
-            bar.update()
+        if advance:
+            advance()
     return evaluator.evaluate(len(dataset))

@@ -31,9 +31,11 @@ class Task:
         module, name = self.data_sample.split(':')
         return getattr(importlib.import_module(module), name)
 
-    def generate_demo_data(self, out_dir=None, seed=0):
+    def generate_demo_data(self, out_dir=None, seed=0, progress=None):
+        """Writes the task's demo data (kept when complete); ``progress(total)`` gives the
+        callable called once per written image (``internimage.engine.progress.progress_bar``)."""
         module = importlib.import_module(self.demo_data)
-        return module.generate(out_dir or self.demo_data_dir, seed=seed)
+        return module.generate(out_dir or self.demo_data_dir, seed=seed, progress=progress)
 
     def released_layout(self, model_cfg, source_names):
         """The conversion Layout of a released checkpoint with entries ``source_names`` for
