@@ -75,8 +75,7 @@ def test_in_process_the_tools_main_still_exits():
 
 
 @pytest.mark.parametrize('tool, option', [('extract_features', ['--launcher', 'pytorch']),
-                                          ('extract_features', ['--local_rank', '0']),
-                                          ('export', ['--format', 'onnx'])])
+                                          ('extract_features', ['--local_rank', '0'])])
 def test_options_that_did_nothing_are_gone(tool, option, capsys):
     with pytest.raises(SystemExit) as exited:
         load_tool(tool).parse_args([CLASSIFICATION, 'x.pth', *option])
