@@ -88,15 +88,19 @@ class InternImagePreTrainedModel(PreTrainedModel):
     def _init_weights(self, module):
         """Our classifier initialised itself when it was built (the published init)."""
 
+    def levels_and_pooled(self, pixel_values):
+        """The levels' NCHW maps and the head's pooled features."""
+        levels = self.model.forward_levels(pixel_values)
+        pooled = self.model.pool_features(self.model.unpooled_features(levels))
+        return tuple(level.permute(0, 3, 1, 2) for level in levels), pooled
+
 
 class InternImageModel(InternImagePreTrainedModel):
     """The four levels' NCHW maps (``hidden_states``, the last as ``last_hidden_state``) and the
     head's pooled features (``pooler_output``, before the final Linear)."""
 
     def forward(self, pixel_values, return_dict=None, **kwargs):
-        levels = self.model.forward_levels(pixel_values)
-        maps = tuple(level.permute(0, 3, 1, 2) for level in levels)
-        pooled = self.model.pool_features(self.model.unpooled_features(levels))
+        maps, pooled = self.levels_and_pooled(pixel_values)
         return BaseModelOutputWithPoolingAndNoAttention(
             last_hidden_state=maps[-1], pooler_output=pooled, hidden_states=maps)
 
@@ -105,13 +109,10 @@ class InternImageForImageClassification(InternImagePreTrainedModel):
     """Logits (and the cross-entropy ``loss`` with ``labels``), with the levels' maps."""
 
     def forward(self, pixel_values, labels=None, return_dict=None, **kwargs):
-        levels = self.model.forward_levels(pixel_values)
-        pooled = self.model.pool_features(self.model.unpooled_features(levels))
+        maps, pooled = self.levels_and_pooled(pixel_values)
         logits = self.model.head(pooled)
         loss = None if labels is None else F.cross_entropy(logits, labels)
-        return ImageClassifierOutputWithNoAttention(
-            loss=loss, logits=logits,
-            hidden_states=tuple(level.permute(0, 3, 1, 2) for level in levels))
+        return ImageClassifierOutputWithNoAttention(loss=loss, logits=logits, hidden_states=maps)
 
 
 def image_processor(release):

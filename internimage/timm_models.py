@@ -153,22 +153,20 @@ def pretrained_cfgs():
     """timm's pretrained configs: each release of PRETRAINED (URL, evaluation preprocessing, head
     size; an ImageNet-22k pre-training checkpoint builds without a head), plus an untagged
     config for each variant without a release."""
+    def cfg(variant, size, **fields):
+        return dict(input_size=(3, size, size), pool_size=(size // reduction(variant),) * 2,
+                    first_conv='patch_embed.conv1', classifier='head', **fields)
+
     cfgs = {}
     for key, release in PRETRAINED.items():
-        variant = key.split('.')[0]
-        size = release.input_size
-        cfgs[key] = dict(
-            url=release.url, custom_load=True, num_classes=release.num_classes or 0,
-            input_size=(3, size, size), pool_size=(size // reduction(variant),) * 2,
-            crop_pct=release.crop_pct, interpolation=release.interpolation, mean=release.mean,
-            std=release.std, first_conv='patch_embed.conv1', classifier='head',
-            license='mit')
+        cfgs[key] = cfg(key.split('.')[0], release.input_size, url=release.url, custom_load=True,
+                        num_classes=release.num_classes or 0, crop_pct=release.crop_pct,
+                        interpolation=release.interpolation, mean=release.mean,
+                        std=release.std, license='mit')
     for variant in ARCHS:
         if not any(key.startswith(variant + '.') for key in PRETRAINED):
-            cfgs[variant] = dict(
-                num_classes=1000, input_size=(3, 224, 224),
-                pool_size=(224 // reduction(variant),) * 2, crop_pct=1.0,
-                interpolation='bicubic', first_conv='patch_embed.conv1', classifier='head')
+            cfgs[variant] = cfg(variant, 224, num_classes=1000, crop_pct=1.0,
+                                interpolation='bicubic')
     return generate_default_cfgs(cfgs)
 
 

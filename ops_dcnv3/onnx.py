@@ -42,35 +42,23 @@ def plugin_attributes(geometry):
     return attributes
 
 
-class _DCNv3Node(torch.autograd.Function):
-    """Computes the op in PyTorch while the exporter traces it (no backward: export only) and
-    writes one node ``op_type`` (domain::name) in its place."""
+class _OpNode(torch.autograd.Function):
+    """Computes ``op(*tensors, geometry)`` in PyTorch while the exporter traces it (no backward:
+    export only) and writes one node ``op_type`` (domain::name) on the tensors in its place."""
 
     @staticmethod
-    def forward(ctx, input, offset, mask, geometry, op_type):
-        return dcnv3_op(input, offset, mask, geometry)
+    def forward(ctx, op, geometry, op_type, *tensors):
+        return op(*tensors, geometry)
 
     @staticmethod
-    def symbolic(g, input, offset, mask, geometry, op_type):
-        output = g.op(op_type, input, offset, mask, **plugin_attributes(geometry))
-        return output.setType(input.type().with_sizes([None] * 4))
-
-
-class _DCNv4Node(torch.autograd.Function):
-    """DCNv4's counterpart of _DCNv3Node."""
-
-    @staticmethod
-    def forward(ctx, input, offset_mask, geometry, op_type):
-        return dcnv4_op(input, offset_mask, geometry)
-
-    @staticmethod
-    def symbolic(g, input, offset_mask, geometry, op_type):
-        output = g.op(op_type, input, offset_mask, **plugin_attributes(geometry))
-        return output.setType(input.type().with_sizes([None] * 4))
+    def symbolic(g, op, geometry, op_type, *tensors):
+        output = g.op(op_type, *tensors, **plugin_attributes(geometry))
+        return output.setType(tensors[0].type().with_sizes([None] * 4))
 
 
 def dcnv3_plugin(input, offset, mask, geometry):
-    return _DCNv3Node.apply(input, offset, mask, geometry, f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE}')
+    return _OpNode.apply(dcnv3_op, geometry, f'{PLUGIN_DOMAIN}::{PLUGIN_OP_TYPE}', input, offset,
+                         mask)
 
 
 def dcnv4_plugin(input, offset_mask, geometry):
@@ -82,11 +70,11 @@ def dcnv4_plugin(input, offset_mask, geometry):
 
 
 def dcnv3_custom(input, offset, mask, geometry):
-    return _DCNv3Node.apply(input, offset, mask, geometry, f'{CUSTOM_DOMAIN}::DCNv3')
+    return _OpNode.apply(dcnv3_op, geometry, f'{CUSTOM_DOMAIN}::DCNv3', input, offset, mask)
 
 
 def dcnv4_custom(input, offset_mask, geometry):
-    return _DCNv4Node.apply(input, offset_mask, geometry, f'{CUSTOM_DOMAIN}::DCNv4')
+    return _OpNode.apply(dcnv4_op, geometry, f'{CUSTOM_DOMAIN}::DCNv4', input, offset_mask)
 
 
 # Per module class and form: the module attributes to swap and what to put there. The modules

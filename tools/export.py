@@ -112,16 +112,22 @@ def onnxruntime_session(path, mode):
     return onnxruntime.InferenceSession(path, options, providers=['CPUExecutionProvider'])
 
 
+def relative_difference(found, expected):
+    """Largest difference of ``found`` from ``expected`` (a tensor or a list of them, the
+    network's outputs), relative to the largest expected value."""
+    expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
+    found = [found] if isinstance(found, torch.Tensor) else list(found)
+    scale = max(float(e.abs().max()) for e in expected)
+    return max(float((torch.as_tensor(f) - e).abs().max()) for f, e in zip(found, expected)) / \
+        scale
+
+
 def onnxruntime_difference(path, network, images, mode='portable'):
-    """Largest difference of the ONNX Runtime outputs from PyTorch's, relative to the largest
-    PyTorch output."""
+    """The ONNX Runtime outputs' relative_difference from PyTorch's."""
     session = onnxruntime_session(path, mode)
     ours = session.run(None, {session.get_inputs()[0].name: images.numpy()})
     with torch.no_grad():
-        expected = network(images)
-    expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
-    scale = max(float(e.abs().max()) for e in expected)
-    return max(float(np.abs(o - e.numpy()).max()) for o, e in zip(ours, expected)) / scale
+        return relative_difference(ours, network(images))
 
 
 def check_plugin_nodes(path):
@@ -168,11 +174,7 @@ def export_package(network, out, shape):
     export_pt2(network, torch.randn(EXAMPLE_BATCH, 3, height, width), out)
     images = torch.randn(1, 3, height + 32, width + 64)
     with torch.no_grad():
-        expected, found = network(images), load_pt2(out)(images)
-    expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
-    found = [found] if isinstance(found, torch.Tensor) else list(found)
-    scale = max(float(e.abs().max()) for e in expected)
-    difference = max(float((f - e).abs().max()) for f, e in zip(found, expected)) / scale
+        difference = relative_difference(load_pt2(out)(images), network(images))
     if difference > PARITY_TOLERANCE:
         raise RuntimeError(f'the package differs from PyTorch by {difference:.1e} (relative)')
     return (f'the package matches PyTorch (largest relative difference {height + 32}x'

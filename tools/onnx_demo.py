@@ -1,4 +1,4 @@
-"""Runs a whole model exported by tools/export.py on one image with ONNX Runtime alone (no
+"""Runs a whole model exported by tools/export.py on one image with ONNX Runtime (no
 torch, mmdet or mmseg; the file's metadata names the task and classes), prints the results and
 saves a picture (boxes and masks, or the label map over the image):
 
@@ -11,7 +11,7 @@ import os
 import cv2
 import numpy as np
 
-from internimage.deploy.runtime import ExportedModel  # numpy and onnxruntime only
+from internimage.deploy.runtime import ExportedModel  # numpy, onnx and onnxruntime only
 
 
 def parse_args(argv=None):

@@ -115,8 +115,7 @@ class DetectorGraph(nn.Module):
             sample.set_metainfo(dict(batch_input_shape=tuple(int(v) for v in inputs.shape[2:])))
         outputs = self.detector(inputs, self.samples, mode='predict')
         dets, labels = outputs[0], outputs[1]
-        size = torch.stack([height, width]).to(resized.dtype) if torch.is_tensor(height) \
-            else resized.new_tensor([height, width])
+        size = torch.stack([height, width]).to(resized.dtype)
         scale = (resized / size).flip(0).repeat(2)  # (w, h, w, h): mmdet's scale_factor
         boxes = dets[..., :4] / scale
         scores = dets[..., 4]

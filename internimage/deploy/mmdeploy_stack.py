@@ -200,23 +200,25 @@ def detr_top_queries(self, all_cls_scores_list, all_bbox_preds_list, batch_img_m
     return torch.cat([boxes, scores[..., None]], -1), labels
 
 
+# Our rewrites for ONNX Runtime, by the mmdet function each replaces (mmdeploy's own for it
+# stays registered for the default backend).
+OUR_REWRITES = {
+    'mmdet.models.dense_heads.rpn_head.RPNHead.predict_by_feat': rpn_per_level_nms,
+    'mmdet.models.dense_heads.DeformableDETRHead.predict_by_feat': detr_top_queries,
+    'mmdet.models.roi_heads.bbox_heads.bbox_head.BBoxHead.predict_by_feat':
+        rcnn_class_specific_boxes,
+    'mmdet.models.roi_heads.cascade_roi_head.CascadeRoIHead.predict_bbox':
+        cascade_class_specific_refinement,
+}
+
+
 @functools.lru_cache(maxsize=None)
 def _register_rewriters():
     from mmdeploy.core.rewriters import FUNCTION_REWRITER, SYMBOLIC_REWRITER
     SYMBOLIC_REWRITER.register_symbolic('grid_sampler', is_pytorch=True,
                                         backend='onnxruntime')(standard_grid_sample)
-    FUNCTION_REWRITER.register_rewriter(
-        'mmdet.models.dense_heads.rpn_head.RPNHead.predict_by_feat',
-        backend='onnxruntime')(rpn_per_level_nms)
-    FUNCTION_REWRITER.register_rewriter(
-        'mmdet.models.dense_heads.DeformableDETRHead.predict_by_feat',
-        backend='onnxruntime')(detr_top_queries)
-    FUNCTION_REWRITER.register_rewriter(
-        'mmdet.models.roi_heads.bbox_heads.bbox_head.BBoxHead.predict_by_feat',
-        backend='onnxruntime')(rcnn_class_specific_boxes)
-    FUNCTION_REWRITER.register_rewriter(
-        'mmdet.models.roi_heads.cascade_roi_head.CascadeRoIHead.predict_bbox',
-        backend='onnxruntime')(cascade_class_specific_refinement)
+    for function, rewrite in OUR_REWRITES.items():
+        FUNCTION_REWRITER.register_rewriter(function, backend='onnxruntime')(rewrite)
 
 
 def deploy_config(model_cfg, dynamic_axes, opset_version):

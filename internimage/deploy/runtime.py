@@ -1,7 +1,7 @@
-"""Runs a whole model written by ``export.py`` with ONNX Runtime and numpy alone (no torch,
-mmdet or mmseg; a file exported with ``--mode custom`` also needs torch and ops_dcnv3, whose
-compiled op runs its DCNv3 nodes): the file's metadata says the task, classes and outputs;
-images go in as loaded; plain per-image results come out."""
+"""Runs a whole model written by ``export.py`` with ONNX Runtime, numpy and onnx (which reads
+the file's metadata) alone, no torch, mmdet or mmseg (a file exported with ``--mode custom``
+also needs torch and ops_dcnv3, whose compiled op runs its DCNv3 nodes): the metadata says the
+task, classes and outputs; images go in as loaded; plain per-image results come out."""
 import json
 
 import numpy as np
